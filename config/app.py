@@ -1,0 +1,195 @@
+"""`create_app()`: the one place that wires storage, keys and every blueprint into a Flask app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask, jsonify, render_template, request
+from flask_babel import Babel
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from idp.messages import error_body
+from idp.service import Idp, IdpConfig
+from idp.web import init_app as init_idp
+from storage.db import make_engine, make_session_factory, ping
+from storage.ephemeral import open_store
+from storage.errors import StorageError
+
+from .settings import Settings
+
+LOCALES = ("zh", "en")
+API_PREFIXES = ("/token", "/userinfo", "/introspect", "/revoke", "/jwks", "/.well-known", "/api/", "/readyz", "/healthz")
+
+
+def _derive(master: bytes, purpose: str) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=b"huren", info=purpose.encode()).derive(master)
+
+
+def select_locale() -> str:
+    for name in ("lang", "ui_locales"):
+        for value in (request.args.get(name) or "").replace(",", " ").split():
+            code = value.split("-")[0].lower()
+            if code in LOCALES:
+                return code
+    cookie = request.cookies.get("huren_lang")
+    if cookie in LOCALES:
+        return cookie
+    return str(request.environ.get("huren.default_locale", "zh"))
+
+
+def idp_config(settings: Settings) -> IdpConfig:
+    return IdpConfig(
+        issuer=settings.issuer,
+        code_ttl=settings.code_ttl,
+        access_token_ttl=settings.access_token_ttl,
+        id_token_ttl=settings.id_token_ttl,
+        refresh_token_ttl=settings.refresh_token_ttl,
+        session_ttl=settings.session_ttl,
+        login_max_failures=settings.login_max_failures,
+        login_ip_max_failures=settings.login_ip_max_failures,
+        login_window=settings.login_window,
+        login_lockout=settings.login_lockout,
+        backchannel_max_attempts=settings.backchannel_max_attempts,
+    )
+
+
+def create_app(settings: Settings | None = None, *, start_background: bool = False) -> Flask:
+    settings = settings or Settings.load()
+    # TLS is terminated in front of Huren; HUREN_ISSUER (https outside localhost) is what clients see.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    app = Flask("huren", static_folder=None)
+    app.config.update(
+        SECRET_KEY=_derive(settings.secret_key, "flask-session"),
+        SESSION_COOKIE_NAME="huren_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=settings.session_ttl,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "..", "idp", "translations"),
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    store = open_store(engine, settings.redis_url)
+    idp = Idp(engine, sessions, store, settings.secret_key, idp_config(settings))
+    app.extensions["huren.settings"] = settings
+    app.extensions["huren.engine"] = engine
+    app.extensions["huren.store"] = store
+
+    def locale() -> str:
+        request.environ.setdefault("huren.default_locale", settings.default_locale)
+        return select_locale()
+
+    Babel(app, locale_selector=locale)
+    init_idp(app, idp)
+    _install_web_defaults(app, settings)
+    _install_health(app)
+    from .demo_rp import init_demo
+
+    init_demo(app, settings)
+    if start_background and idp.backchannel is not None:
+        idp.backchannel.start()
+    return app
+
+
+def _wants_json() -> bool:
+    if request.path.startswith(API_PREFIXES):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _install_web_defaults(app: Flask, settings: Settings) -> None:
+    @app.context_processor
+    def locale_helpers() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        current = str(get_locale() or settings.default_locale).split("_")[0]
+
+        def lang_url(code: str) -> str:
+            args = request.args.to_dict()
+            args["lang"] = code
+            return request.path + "?" + urlencode(args)
+
+        return {"current_locale": current, "lang_url": lang_url}
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'",
+        )
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if settings.issuer.startswith("https://"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.mimetype == "text/html":
+            headers.setdefault("Cache-Control", "no-store")
+        chosen = request.args.get("lang")
+        if chosen in LOCALES:
+            response.set_cookie("huren_lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+    codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        code = codes.get(status, "server_error" if status >= 500 else "invalid_request")
+        if exc.description == "csrf_failed":
+            code = "csrf_failed"
+        if _wants_json():
+            body = jsonify(error_body(code))
+            body.status_code = status
+            return body
+        return render_template("error.html", reason=code), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if isinstance(exc, StorageError):
+            code, status = "temporarily_unavailable", 503
+        else:
+            code, status = "server_error", 500
+        if _wants_json():
+            body = jsonify(error_body(code))
+            body.status_code = status
+            return body
+        return render_template("error.html", reason=code), status
+
+    app.jinja_env.globals["_"] = _
+
+
+def _install_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        checks: dict[str, str] = {}
+        for name, probe in (
+            ("database", lambda: ping(app.extensions["huren.engine"])),
+            ("ephemeral_store", lambda: app.extensions["huren.store"].ping()),
+        ):
+            try:
+                probe()
+                checks[name] = "ok"
+            except StorageError as exc:
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        body = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
+        body.status_code = 200 if ready else 503
+        return body

@@ -1,0 +1,89 @@
+"""The `huren` console script."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from idp.cli import GROUPS
+from idp.errors import IdpError
+from idp.keys import KeyRing
+from storage.errors import StorageError
+from storage.migrate import upgrade
+
+from .runtime import MIGRATION_LOCATIONS, Runtime
+from .settings import SettingsError
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Huren (互认): identity and certificate interoperability for public-resource trading."""
+    ctx.obj = Runtime()
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+def prepare(rt: Runtime) -> None:
+    """Create or migrate the schema and make sure signing keys exist (idempotent)."""
+    upgrade(rt.settings.database_url, MIGRATION_LOCATIONS)
+    KeyRing(rt.sessions, rt.master_secret).ensure()
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(rt: Runtime) -> None:
+    """Create or migrate the schema on SQLite or PostgreSQL."""
+    prepare(rt)
+    click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.command("serve")
+@click.option("--host", help="default: HUREN_HOST (127.0.0.1)")
+@click.option("--port", type=int, help="default: HUREN_PORT (8000)")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.pass_obj
+def serve(rt: Runtime, host: str | None, port: int | None, workers: int, threads: int) -> None:
+    """Production server (gunicorn, gthread workers)."""
+    from .serve import run
+
+    prepare(rt)
+    run(rt.settings, host=host or rt.settings.host, port=port or rt.settings.port, workers=workers, threads=threads)
+
+
+@cli.group("demo")
+def demo_group() -> None:
+    """Demo data for a first look (make run)."""
+
+
+@demo_group.command("seed")
+@click.pass_obj
+def demo_seed(rt: Runtime) -> None:
+    """Create the demo client and user once; print how to try them."""
+    from .demo import seed
+
+    prepare(rt)
+    seed(rt)
+
+
+for group in GROUPS:
+    cli.add_command(group)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"huren: invalid settings: {exc}", err=True)
+        sys.exit(2)
+    except IdpError as exc:
+        click.echo(f"huren: {exc.message}", err=True)
+        sys.exit(2)
+    except StorageError as exc:
+        click.echo(f"huren: storage error: {exc}", err=True)
+        sys.exit(3)

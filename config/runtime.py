@@ -1,0 +1,37 @@
+"""What CLI commands share: settings, engine and session factory, built on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import make_engine, make_session_factory
+
+from .settings import Settings
+
+IDP_MIGRATIONS = str(Path(__file__).resolve().parent.parent / "idp" / "migrations" / "versions")
+MIGRATION_LOCATIONS = (IDP_MIGRATIONS,)
+
+
+class Runtime:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._settings or Settings.load()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @property
+    def master_secret(self) -> bytes:
+        return self.settings.secret_key

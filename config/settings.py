@@ -1,0 +1,197 @@
+"""One `Settings` for the whole service: `HUREN_*` environment variables over an optional TOML file.
+
+Invalid settings raise `SettingsError` with one line that names the variable, so start-up can stop
+with that line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+SECRET_FILE = "secret.key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    issuer: str
+    database_url: str
+    redis_url: str | None
+    host: str
+    port: int
+    secret_key: bytes = field(repr=False)
+    code_ttl: int = 60
+    access_token_ttl: int = 600
+    id_token_ttl: int = 600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    session_ttl: int = 8 * 3600
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 30
+    login_window: int = 900
+    login_lockout: int = 900
+    backchannel_max_attempts: int = 8
+    max_request_bytes: int = 64 * 1024
+    default_locale: str = "zh"
+    cookie_secure: bool = False
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings; `env` defaults to `os.environ`. Generates the master secret on first run."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        config_file = env.get("HUREN_CONFIG")
+        if config_file:
+            values.update(_read_toml(Path(config_file)))
+        for name, value in env.items():
+            if name.startswith("HUREN_") and name != "HUREN_CONFIG" and not name.startswith("HUREN_TEST_"):
+                values[name[len("HUREN_") :].lower()] = value
+        return cls.from_values(values)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SettingsError(f"unknown setting HUREN_{unknown[0].upper()}")
+        data_dir = Path(str(values.get("data_dir") or "./var")).expanduser().resolve()
+        port = _int(values, "port", 8000, 1, 65535)
+        host = str(values.get("host") or "127.0.0.1")
+        issuer = _issuer(str(values.get("issuer") or f"http://{host}:{port}"))
+        database_url = str(values.get("database_url") or f"sqlite:///{data_dir / 'huren.db'}")
+        if not database_url.startswith(("sqlite:", "postgresql")):
+            raise SettingsError("HUREN_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        redis_url = values.get("redis_url") or None
+        if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("HUREN_REDIS_URL must be a redis:// or rediss:// URL")
+        secret_key = _secret(values.get("secret_key"), data_dir)
+        ints = {
+            name: _int(values, name, default, 1, 10**9)
+            for name, default in (
+                ("code_ttl", 60),
+                ("access_token_ttl", 600),
+                ("id_token_ttl", 600),
+                ("refresh_token_ttl", 30 * 24 * 3600),
+                ("session_ttl", 8 * 3600),
+                ("login_max_failures", 5),
+                ("login_ip_max_failures", 30),
+                ("login_window", 900),
+                ("login_lockout", 900),
+                ("backchannel_max_attempts", 8),
+                ("max_request_bytes", 64 * 1024),
+            )
+        }
+        if ints["code_ttl"] > 600:
+            raise SettingsError("HUREN_CODE_TTL must be at most 600 seconds (RFC 6749 §4.1.2)")
+        locale = str(values.get("default_locale") or "zh")
+        if locale not in ("zh", "en"):
+            raise SettingsError("HUREN_DEFAULT_LOCALE must be zh or en")
+        cookie_secure = _bool(values, "cookie_secure", issuer.startswith("https://"))
+        return cls(
+            data_dir=data_dir,
+            issuer=issuer,
+            database_url=database_url,
+            redis_url=str(redis_url) if redis_url else None,
+            host=host,
+            port=port,
+            secret_key=secret_key,
+            default_locale=locale,
+            cookie_secure=cookie_secure,
+            **ints,
+        )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"HUREN_CONFIG points to {path}, which does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"HUREN_CONFIG {path} is not valid TOML: {exc}") from None
+    section = data.get("huren", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"HUREN_CONFIG {path}: [huren] must be a table")
+    return {str(k).lower(): v for k, v in section.items()}
+
+
+def _int(values: Mapping[str, Any], name: str, default: int, lo: int, hi: int) -> int:
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"HUREN_{name.upper()} must be an integer, got {raw!r}") from None
+    if not lo <= number <= hi:
+        raise SettingsError(f"HUREN_{name.upper()} must be between {lo} and {hi}, got {number}")
+    return number
+
+
+def _bool(values: Mapping[str, Any], name: str, default: bool) -> bool:
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"HUREN_{name.upper()} must be true or false, got {raw!r}")
+
+
+def _issuer(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"HUREN_ISSUER must be an http(s) URL, got {value!r}")
+    if parts.query or parts.fragment:
+        raise SettingsError("HUREN_ISSUER must not have a query or fragment (OpenID Discovery §3)")
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme == "http" and not local:
+        raise SettingsError("HUREN_ISSUER must use https except on localhost")
+    return value
+
+
+def _secret(raw: Any, data_dir: Path) -> bytes:
+    """The master secret that encrypts keys at rest and signs cookies: given, or kept in the data dir."""
+    if raw:
+        return _decode_secret(str(raw), "HUREN_SECRET_KEY")
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return _decode_secret(path.read_text().strip(), str(path))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fresh = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _decode_secret(path.read_text().strip(), str(path))
+    except OSError as exc:
+        raise SettingsError(f"HUREN_DATA_DIR {data_dir} is not writable: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(fresh + "\n")
+    return base64.urlsafe_b64decode(fresh)
+
+
+def _decode_secret(text: str, where: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise SettingsError(f"{where} must be 32 bytes in base64") from None
+    if len(key) != 32:
+        raise SettingsError(f"{where} must be 32 bytes in base64, got {len(key)} bytes")
+    return key

@@ -1,0 +1,34 @@
+"""Audit events (login success and failure, lockouts, logouts, token reuse): one row each, never secrets."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import AuditEvent
+
+
+def record(
+    sessions: sessionmaker[Session],
+    kind: str,
+    *,
+    user_id: str | None = None,
+    username: str | None = None,
+    client_id: str | None = None,
+    ip: str | None = None,
+    **detail: Any,
+) -> None:
+    with sessions.begin() as db:
+        db.add(
+            AuditEvent(
+                at=time.time(),
+                kind=kind,
+                user_id=user_id,
+                username=username[:150] if username else None,
+                client_id=client_id,
+                ip=ip,
+                detail=detail,
+            )
+        )

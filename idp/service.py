@@ -1,0 +1,74 @@
+"""The identity provider's parts wired together once per process (by `config.create_app`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.ephemeral import EphemeralStore
+
+from .keys import KeyRing
+from .sessions import SessionStore
+from .throttle import LoginThrottle, ThrottlePolicy
+from .tokens import TokenPolicy, TokenService
+
+
+@dataclass(frozen=True)
+class IdpConfig:
+    issuer: str
+    code_ttl: int = 60
+    access_token_ttl: int = 600
+    id_token_ttl: int = 600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    session_ttl: int = 8 * 3600
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 30
+    login_window: int = 900
+    login_lockout: int = 900
+    backchannel_max_attempts: int = 8
+    key_refresh_interval: float = 5.0
+
+
+class Idp:
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        store: EphemeralStore,
+        master_secret: bytes,
+        config: IdpConfig,
+    ) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.config = config
+        self.keys = KeyRing(sessions, master_secret, config.key_refresh_interval)
+        self.tokens = TokenService(
+            self.keys,
+            store,
+            sessions,
+            TokenPolicy(
+                issuer=config.issuer,
+                access_token_ttl=config.access_token_ttl,
+                id_token_ttl=config.id_token_ttl,
+                refresh_token_ttl=config.refresh_token_ttl,
+            ),
+        )
+        self.sso = SessionStore(store, config.session_ttl)
+        self.throttle = LoginThrottle(
+            store,
+            ThrottlePolicy(
+                max_failures=config.login_max_failures,
+                ip_max_failures=config.login_ip_max_failures,
+                window=config.login_window,
+                lockout=config.login_lockout,
+            ),
+        )
+        from .backchannel import BackchannelDelivery
+        from .oauth import build_server  # late: oauth needs a finished Idp
+
+        self.server = build_server(self)
+        self.backchannel: BackchannelDelivery | None = BackchannelDelivery(
+            engine, self.tokens, config.backchannel_max_attempts
+        )

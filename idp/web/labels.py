@@ -1,0 +1,34 @@
+"""Human wording for scopes on the consent page and for reasons on the error page."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def scope_label(scope: str) -> str:
+    return {
+        "openid": _("Know who you are (your account identifier)"),
+        "profile": _("Your name and username"),
+        "email": _("Your email address"),
+        "phone": _("Your mobile phone number"),
+        "offline_access": _("Stay connected while you are away (refresh tokens)"),
+    }.get(scope, scope)
+
+
+def reason_text(reason: str) -> str:
+    return {
+        "unknown_client": _("The application that sent you here is not registered."),
+        "missing_redirect_uri": _("The request has no (or more than one) redirect_uri."),
+        "unregistered_redirect_uri": _("The redirect address is not registered for this application."),
+        "request_expired": _("This sign-in request has expired or was already used. Start again from the application."),
+        "invalid_id_token_hint": _("The sign-out request carries an invalid ID token."),
+        "client_mismatch": _("The sign-out request names two different applications."),
+        "unregistered_post_logout_redirect_uri": _("The address to return to after sign-out is not registered."),
+        "csrf_failed": _("The form expired or came from elsewhere; reload the page and retry."),
+        "not_found": _("Page not found."),
+        "method_not_allowed": _("Method not allowed."),
+        "request_too_large": _("The request is too large."),
+        "invalid_request": _("The request is malformed."),
+        "server_error": _("Internal error; please retry later."),
+        "temporarily_unavailable": _("The service is temporarily unavailable; please retry later."),
+    }.get(reason, _("The request was refused."))

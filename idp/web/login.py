@@ -1,0 +1,92 @@
+"""Password login (§6.3.2 a). Other methods (certificate, QR) plug in beside it: each one ends by
+calling `start_session(user, amr, acr)` and `after_login(rid)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import audit
+from ..accounts import User, check_password
+from . import bp
+from .authorize import load_request
+from .context import check_csrf, client_ip, csrf_token, current_idp, current_login
+
+ACR_PASSWORD = "urn:huren:loa:1"
+MAX_FIELD = 1024
+
+
+def start_session(user: User, amr: list[str], acr: str) -> None:
+    """Begin a fresh SSO session (a new id on every login, against session fixation)."""
+    idp = current_idp()
+    old = session.get("sid")
+    if isinstance(old, str):
+        idp.sso.end(old)
+    sso = idp.sso.create(user.id, amr, acr)
+    csrf = session.get("csrf")
+    session.clear()
+    session["sid"] = sso.sid
+    if csrf:
+        session["csrf"] = csrf
+    session.permanent = True
+
+
+def after_login(rid: str | None) -> Any:
+    if rid and load_request(rid) is not None:
+        return redirect(url_for("idp.authorize_continue", rid=rid))
+    return redirect(url_for("idp.home"))
+
+
+def _form(error: str | None = None, status: int = 200, username: str = "") -> Any:
+    rid = request.values.get("rid", "")
+    return (
+        render_template(
+            "login.html", error=error, rid=rid, username=username, csrf_token=csrf_token()
+        ),
+        status,
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        return _form()
+    check_csrf()
+    idp = current_idp()
+    username = (request.form.get("username") or "").strip()[:MAX_FIELD]
+    password = (request.form.get("password") or "")[:MAX_FIELD]
+    ip = client_ip()
+    if not username or not password:
+        return _form(_("Please enter your username and password."), 400, username)
+    wait = idp.throttle.locked_for(username, ip)
+    if wait:
+        audit.record(idp.sessions, "login.locked", username=username, ip=ip, method="pwd")
+        return _form(_locked_message(wait), 429, username)
+    user = check_password(idp.sessions, username, password)
+    if user is None:
+        locked = idp.throttle.failure(username, ip)
+        audit.record(idp.sessions, "login.failure", username=username, ip=ip, method="pwd")
+        if locked:
+            return _form(_locked_message(locked), 429, username)
+        return _form(_("Wrong username or password."), 401, username)
+    idp.throttle.success(username)
+    start_session(user, ["pwd"], ACR_PASSWORD)
+    audit.record(idp.sessions, "login.success", user_id=user.id, username=user.username, ip=ip, method="pwd")
+    return after_login(request.form.get("rid"))
+
+
+def _locked_message(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return _(
+        "Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes
+    )
+
+
+@bp.route("/")
+def home() -> Any:
+    login = current_login()
+    return render_template(
+        "home.html", user=login[1] if login else None, csrf_token=csrf_token()
+    )
