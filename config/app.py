@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    store = open_store(engine, settings.redis_url)
+    store = open_store(engine, settings.redis_url, settings.redis_prefix)
     idp = Idp(engine, sessions, store, settings.secret_key, idp_config(settings))
     app.extensions["huren.settings"] = settings
     app.extensions["huren.engine"] = engine

@@ -31,6 +31,7 @@ class Settings:
     issuer: str
     database_url: str
     redis_url: str | None
+    redis_prefix: str
     host: str
     port: int
     secret_key: bytes = field(repr=False)
@@ -77,6 +78,9 @@ class Settings:
         redis_url = values.get("redis_url") or None
         if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("HUREN_REDIS_URL must be a redis:// or rediss:// URL")
+        redis_prefix = str(values.get("redis_prefix") or "huren:")
+        if len(redis_prefix) > 64:
+            raise SettingsError("HUREN_REDIS_PREFIX must be at most 64 characters")
         secret_key = _secret(values.get("secret_key"), data_dir)
         ints = {
             name: _int(values, name, default, 1, 10**9)
@@ -105,6 +109,7 @@ class Settings:
             issuer=issuer,
             database_url=database_url,
             redis_url=str(redis_url) if redis_url else None,
+            redis_prefix=redis_prefix,
             host=host,
             port=port,
             secret_key=secret_key,
