@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 import socket
 import statistics
@@ -76,6 +77,40 @@ def wait_ready(issuer: str, seconds: float) -> None:
             last = type(exc).__name__
         time.sleep(0.2)
     raise SystemExit(f"{issuer} not ready after {seconds:.0f}s ({last})")
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system, all threads) of the live processes in process group ``pgid``."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        # fields[0] is field 3 (state) of proc(5): pgrp is field 5, utime 14, stime 15
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_busy_seconds(cpu: str) -> float:
+    """Busy (non-idle, non-iowait) time of one CPU (``cpu1``) or of all (``cpu``), in seconds."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == cpu:
+            values = [int(v) for v in parts[1:]]
+            busy = sum(values) - values[3] - values[4]
+            return busy / os.sysconf("SC_CLK_TCK")
+    raise SystemExit(f"no {cpu} line in /proc/stat")
+
+
+def snapshot(pgid: int, cpu: str) -> dict[str, float]:
+    return {
+        "t": time.monotonic(),
+        "server_cpu_s": _group_cpu_seconds(pgid),
+        "core_busy_s": _cpu_busy_seconds(cpu),
+    }
 
 
 def _b64json(part: str) -> dict[str, Any]:
@@ -164,6 +199,21 @@ def wrk_result(args: argparse.Namespace) -> None:
         raise SystemExit(f"no BENCH_RESULT line in {args.wrk_output}:\n{text[-2000:]}")
     result: dict[str, Any] = json.loads(lines[-1][len("BENCH_RESULT ") :])
     result.update(server=args.server, phase=args.phase, round=args.round)
+    if args.before and args.after:
+        before, after = json.loads(args.before), json.loads(args.after)
+        wall = after["t"] - before["t"]
+        server_cpu = after["server_cpu_s"] - before["server_cpu_s"]
+        # CPU time others took on the servers' core while this run went on (0 when unpinned:
+        # then core_busy covers every core, wrk included, and says nothing about contention)
+        foreign = after["core_busy_s"] - before["core_busy_s"] - server_cpu
+        result["server_cpu_s"] = round(server_cpu, 3)
+        result["server_cpu_share"] = round(server_cpu / wall, 3) if wall > 0 else None
+        result["rps_per_server_cpu_s"] = (
+            round(result["requests"] / server_cpu, 2) if server_cpu > 0 else None
+        )
+        result["other_cpu_on_server_core"] = (
+            round(max(foreign, 0.0) / wall, 3) if args.pinned else None
+        )
     problems = []
     if result["non_2xx"]:
         problems.append(f"{result['non_2xx']} non-2xx")
@@ -179,9 +229,16 @@ def wrk_result(args: argparse.Namespace) -> None:
     with open(args.results, "a") as f:
         f.write(json.dumps(result) + "\n")
     state = "ok" if result["valid"] else "INVALID: " + "; ".join(problems)
+    cpu = ""
+    if result.get("server_cpu_share") is not None:
+        cpu = f", server CPU {result['server_cpu_share']:.2f} cores"
+        if result.get("rps_per_server_cpu_s"):
+            cpu += f", {result['rps_per_server_cpu_s']:.0f} req per server CPU-s"
+        if result.get("other_cpu_on_server_core"):
+            cpu += f", others on its core {result['other_cpu_on_server_core']:.2f}"
     print(
         f"  {args.server:6} {result['scenario']:18} {args.phase:7} "
-        f"{result['rps']:9.1f} req/s  ({result['requests']} requests, {state})"
+        f"{result['rps']:9.1f} req/s  ({result['requests']} requests{cpu}, {state})"
     )
     if args.print_rps:
         print(f"{result['rps']:.2f}", file=sys.stderr)
@@ -195,6 +252,8 @@ def last_rps(args: argparse.Namespace) -> None:
         if r["server"] == args.server and r["scenario"] == args.scenario:
             if args.valid_only and not r["valid"]:
                 continue
+            if args.skip_exhausted and r.get("codes_exhausted"):
+                continue
             rps = float(r["rps"])
     print(f"{rps:.2f}")
 
@@ -205,6 +264,18 @@ def _version(cmd: list[str]) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+CONTENDED = 0.05  # share of the servers' core taken by other processes that spoils a run
+
+
+def _median_of(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def _cells(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row[k] for k in ("huren", "peer") if isinstance(row.get(k), dict)]
 
 
 def report(args: argparse.Namespace) -> None:
@@ -229,12 +300,20 @@ def report(args: argparse.Namespace) -> None:
                 "requests": sum(r["requests"] for r in runs),
                 "latency_p50_ms": statistics.median(r["latency_us"]["p50"] for r in runs) / 1000,
                 "latency_p99_ms": statistics.median(r["latency_us"]["p99"] for r in runs) / 1000,
+                "server_cpu_share_median": _median_of(runs, "server_cpu_share"),
+                "rps_per_server_cpu_s_median": _median_of(valid, "rps_per_server_cpu_s"),
+                "other_cpu_on_server_core_max": max(
+                    (r.get("other_cpu_on_server_core") or 0.0 for r in runs), default=0.0
+                ),
             }
         hu, pe = row.get("huren"), row.get("peer")
         if hu and pe and hu["valid"] and pe["valid"] and pe["rps_median"]:
             row["ratio_huren_over_peer"] = hu["rps_median"] / pe["rps_median"]
         else:
             row["ratio_huren_over_peer"] = None
+        hu_eff = hu and hu["valid"] and hu["rps_per_server_cpu_s_median"]
+        pe_eff = pe and pe["valid"] and pe["rps_per_server_cpu_s_median"]
+        row["ratio_per_cpu_s_huren_over_peer"] = hu_eff / pe_eff if hu_eff and pe_eff else None
         table[scenario] = row
 
     meta.setdefault("python", platform.python_version())
@@ -259,6 +338,20 @@ def report(args: argparse.Namespace) -> None:
         ratio = row["ratio_huren_over_peer"]
         rtxt = f"{ratio:.2f}" if ratio is not None else "n/a"
         print(f"{scenario:20} {fmt(row.get('huren')):>10} {fmt(row.get('peer')):>10} {rtxt:>11}")
+    if any(c.get("rps_per_server_cpu_s_median") for row in table.values() for c in _cells(row)):
+        print()
+        print("requests per CPU-second used by the server process(es) (median)")
+        print(f"{'scenario':20} {'huren':>10} {'peer':>10} {'huren/peer':>11}")
+        for scenario, row in table.items():
+            ratio = row["ratio_per_cpu_s_huren_over_peer"]
+            rtxt = f"{ratio:.2f}" if ratio is not None else "n/a"
+            cells = [
+                f"{c['rps_per_server_cpu_s_median']:.1f}"
+                if c and c.get("rps_per_server_cpu_s_median")
+                else "-"
+                for c in (row.get("huren"), row.get("peer"))
+            ]
+            print(f"{scenario:20} {cells[0]:>10} {cells[1]:>10} {rtxt:>11}")
     if meta.get("rsa2048_sign_per_s"):
         print(f"hardware reference: openssl rsa2048 sign/s = {meta['rsa2048_sign_per_s']}")
     for scenario, row in table.items():
@@ -266,6 +359,12 @@ def report(args: argparse.Namespace) -> None:
             cell = row.get(server)
             if cell and cell["problems"]:
                 print(f"INVALID {server} {scenario}: {'; '.join(cell['problems'])}")
+            if cell and cell["other_cpu_on_server_core_max"] > CONTENDED:
+                print(
+                    f"WARNING {server} {scenario}: other processes took up to "
+                    f"{cell['other_cpu_on_server_core_max']:.2f} of the servers' core; "
+                    "figures are low, rerun on a quiet machine"
+                )
     print(f"figures written to {args.out}")
 
 
@@ -304,11 +403,20 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--phase", required=True)
     c.add_argument("--round", type=int, default=1)
     c.add_argument("--print-rps", action="store_true")
+    c.add_argument("--before", help="snapshot JSON taken just before wrk started")
+    c.add_argument("--after", help="snapshot JSON taken just after wrk ended")
+    c.add_argument("--pinned", action="store_true")
+    c = sub.add_parser("snapshot")
+    c.add_argument("--pgid", type=int, required=True)
+    c.add_argument("--cpu", default="cpu", help="cpuN of the servers' core, or cpu for all")
+    c = sub.add_parser("busy")
+    c.add_argument("--seconds", type=float, default=2.0)
     c = sub.add_parser("last-rps")
     c.add_argument("--results", required=True)
     c.add_argument("--server", required=True)
     c.add_argument("--scenario", required=True)
     c.add_argument("--valid-only", action="store_true")
+    c.add_argument("--skip-exhausted", action="store_true")
     c = sub.add_parser("report")
     c.add_argument("--results", required=True)
     c.add_argument("--meta")
@@ -333,6 +441,13 @@ def main(argv: list[str] | None = None) -> None:
         wrk_result(args)
     elif args.cmd == "last-rps":
         last_rps(args)
+    elif args.cmd == "snapshot":
+        print(json.dumps(snapshot(args.pgid, args.cpu)))
+    elif args.cmd == "busy":
+        seconds = min(max(args.seconds, 0.1), 30.0)
+        start = _cpu_busy_seconds("cpu")
+        time.sleep(seconds)
+        print(f"{(_cpu_busy_seconds('cpu') - start) / seconds:.2f}")
     elif args.cmd == "report":
         report(args)
 

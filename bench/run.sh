@@ -14,15 +14,17 @@ set -euo pipefail
 
 # ---- parameters (override through the environment) ------------------------------------------
 DURATION="${BENCH_DURATION:-10}"         # seconds per measured run
-WARMUP="${BENCH_WARMUP:-3}"              # seconds of warm-up per server and scenario
+WARMUP="${BENCH_WARMUP:-5}"              # seconds of warm-up per server and scenario
 THREADS="${BENCH_THREADS:-2}"            # wrk -t
 CONNECTIONS="${BENCH_CONNECTIONS:-16}"   # wrk -c
-ROUNDS="${BENCH_ROUNDS:-1}"              # measured runs per server and scenario (median reported)
+ROUNDS="${BENCH_ROUNDS:-3}"              # measured runs per server and scenario (median reported)
 SERVERS="${BENCH_SERVERS:-huren peer}"
 SCENARIOS="${BENCH_SCENARIOS:-client_credentials code_exchange}"
 PIN="${BENCH_PIN:-1}"                    # 1: servers on SERVER_CPU, load generator on LOAD_CPU
 SERVER_CPU="${BENCH_SERVER_CPU:-1}"
 LOAD_CPU="${BENCH_LOAD_CPU:-0}"
+QUIET_WAIT="${BENCH_QUIET_WAIT:-30}"     # before each run, wait up to this many seconds for other
+                                         # processes to leave the CPU (< 0.15 cores busy)
 CODE_FACTOR="${BENCH_CODE_FACTOR:-1.5}"  # codes minted = expected requests * factor + 500
 MAX_CODES=200000
 WRK_TIMEOUT=10s
@@ -52,10 +54,12 @@ case " $SERVERS " in *" huren "*|*" peer "*) ;; *) die "BENCH_SERVERS must name 
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   ON_SERVER=(taskset -c "$SERVER_CPU")
   ON_LOAD=(taskset -c "$LOAD_CPU")
+  CORE="cpu$SERVER_CPU"
 else
   PIN=0
   ON_SERVER=()
   ON_LOAD=()
+  CORE=cpu
 fi
 
 # ---- tools ----------------------------------------------------------------------------------
@@ -97,13 +101,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ---- is the machine quiet? -----------------------------------------------------------------
+BUSY_BEFORE="$("${TOOL[@]}" busy --seconds 2)"
+log "CPU busy before the run: $BUSY_BEFORE cores (of $(nproc))"
+if "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.15 else 1)' "$BUSY_BEFORE"; then
+  log "WARNING: other processes are using the CPU; the figures will be low and noisy"
+fi
+
 # ---- hardware reference ---------------------------------------------------------------------
 log "openssl speed -seconds 3 rsa2048 (on the servers' CPU)"
 "${ON_SERVER[@]}" openssl speed -seconds 3 rsa2048 >"$OUT/openssl-speed.txt" 2>&1
 RSA_SIGN="$(awk '/^rsa 2048 bits/ {print $6}' "$OUT/openssl-speed.txt" | tail -1)"
 log "  rsa2048 sign/s: ${RSA_SIGN:-?}"
 
-declare -A ISSUER TOKEN_EP AUTH_CC AUTH_RP RP_ID
+declare -A ISSUER TOKEN_EP AUTH_CC AUTH_RP RP_ID PGID
 VERIFIER="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')"
 
 # ---- the peer -------------------------------------------------------------------------------
@@ -118,6 +129,7 @@ start_peer() {
     --port "$port" --mint-port "$mint_port" --secret-cc "$s_cc" --secret-rp "$s_rp" \
     >"$OUT/peer.log" 2>&1) &
   PIDS+=("$!")
+  PGID[peer]="$!"
   ISSUER[peer]="http://127.0.0.1:$port"
   PEER_MINT_URL="http://127.0.0.1:$mint_port/mint"
   AUTH_CC[peer]="$("${TOOL[@]}" basic bench-cc "$s_cc")"
@@ -161,6 +173,7 @@ start_huren() {
   (exec setsid "${ON_SERVER[@]}" "$HUREN" serve --host 127.0.0.1 --port "$port" --workers 1 \
     >"$OUT/huren.log" 2>&1) &
   PIDS+=("$!")
+  PGID[huren]="$!"
   ISSUER[huren]="http://127.0.0.1:$port"
   "${TOOL[@]}" wait "${ISSUER[huren]}" --seconds "$READY_SECONDS" \
     || { tail -20 "$OUT/huren.log" >&2; die "huren serve did not start"; }
@@ -195,24 +208,34 @@ run_wrk() {
   else
     args=(-- "${AUTH_RP[$server]}" "$codes" "$REDIRECT_URI" "$VERIFIER" "$THREADS")
   fi
+  local before after i
+  for ((i = 0; i < QUIET_WAIT; i += 2)); do
+    "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.15 else 1)' \
+      "$("${TOOL[@]}" busy --seconds 2)" && break
+    if [ "$i" -eq 0 ]; then log "  waiting up to ${QUIET_WAIT}s for other processes to leave the CPU"; fi
+  done
+  before="$("${TOOL[@]}" snapshot --pgid "${PGID[$server]}" --cpu "$CORE")"
   "${ON_LOAD[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout "$WRK_TIMEOUT" \
     -s "$ROOT/bench/wrk/$scenario.lua" "${TOKEN_EP[$server]}" "${args[@]}" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk failed ($server $scenario)"; }
+  after="$("${TOOL[@]}" snapshot --pgid "${PGID[$server]}" --cpu "$CORE")"
+  local record=("${TOOL[@]}" wrk-result --wrk-output "$out" --results "$RESULTS"
+    --server "$server" --round "$round" --before "$before" --after "$after")
+  [ "$PIN" = 1 ] && record+=(--pinned)
   if [ "$phase" = measure ] && grep -q '"codes_exhausted":true' "$out"; then
-    "${TOOL[@]}" wrk-result --wrk-output "$out" --results "$RESULTS" --server "$server" \
-      --phase discarded --round "$round" >&2
+    "${record[@]}" --phase discarded >&2
     return 3
   fi
-  "${TOOL[@]}" wrk-result --wrk-output "$out" --results "$RESULTS" --server "$server" \
-    --phase "$phase" --round "$round" >&2
+  "${record[@]}" --phase "$phase" >&2
 }
 
-expected_rps() { # server -> its code_exchange rate so far, else its client_credentials rate
-  local server="$1" code cc
-  code="$("${TOOL[@]}" last-rps --results "$RESULTS" --server "$server" --scenario code_exchange)"
+expected_rps() { # server factor -> its code_exchange rate so far, else factor * its
+  local server="$1" factor="$2" code cc  # client_credentials rate, else 2000
+  code="$("${TOOL[@]}" last-rps --results "$RESULTS" --server "$server" \
+    --scenario code_exchange --skip-exhausted)"
   cc="$("${TOOL[@]}" last-rps --results "$RESULTS" --server "$server" --scenario client_credentials)"
-  "$PY" -c 'import sys; c, cc = map(float, sys.argv[1:]); print(c if c > 0 else (cc if cc > 0 else 2000.0))' \
-    "$code" "$cc"
+  "$PY" -c 'import sys; c, cc, f = map(float, sys.argv[1:]); print(c if c > 0 else (cc * f if cc > 0 else 2000.0))' \
+    "$code" "$cc" "$factor"
 }
 
 warmup() { # server scenario
@@ -220,7 +243,7 @@ warmup() { # server scenario
   if [ "$scenario" = client_credentials ]; then
     run_wrk "$server" "$scenario" warmup 0 "$WARMUP"
   else
-    n="$(codes_for "$(expected_rps "$server")" "$WARMUP")"
+    n="$(codes_for "$(expected_rps "$server" 0.5)" "$WARMUP")"
     log "  minting $n $server codes for the warm-up"
     mint_codes "$server" "$n" "$OUT/codes-$server-warmup.txt"
     run_wrk "$server" "$scenario" warmup 0 "$WARMUP" "$OUT/codes-$server-warmup.txt" || true
@@ -233,7 +256,7 @@ measure() { # server scenario round
     run_wrk "$server" "$scenario" measure "$round" "$DURATION"
     return
   fi
-  n="$(codes_for "$(expected_rps "$server")" "$DURATION")"
+  n="$(codes_for "$(expected_rps "$server" 1)" "$DURATION")"
   for attempt in 1 2; do
     file="$OUT/codes-$server-$round-$attempt.txt"
     log "  minting $n $server codes for round $round"
@@ -244,7 +267,7 @@ measure() { # server scenario round
     if [ "$attempt" -eq 2 ] || [ "$n" -ge "$MAX_CODES" ]; then
       # record the exhausted run as the (invalid) measurement
       "${TOOL[@]}" wrk-result --wrk-output "$OUT/wrk-$server-$scenario-measure-$round.txt" \
-        --results "$RESULTS" --server "$server" --phase measure --round "$round" >&2
+        --results "$RESULTS" --server "$server" --phase measure --round "$round" >/dev/null
       return 0
     fi
     log "  $server ran out of codes; again with twice as many"
@@ -299,7 +322,7 @@ json.dump({
     "oidc_provider": "$PEER_VERSION", "openssl": "$(openssl version | head -1)",
     "rsa2048_sign_per_s": float("${RSA_SIGN:-0}") or None,
     "duration": $DURATION, "warmup": $WARMUP, "threads": $THREADS, "connections": $CONNECTIONS,
-    "rounds": $ROUNDS, "pinned": $PIN == 1, "server_cpu": "$SERVER_CPU", "load_cpu": "$LOAD_CPU",
+    "rounds": $ROUNDS, "pinned": $PIN == 1, "cpu_busy_before_run": $BUSY_BEFORE, "server_cpu": "$SERVER_CPU", "load_cpu": "$LOAD_CPU",
     "servers": "$SERVERS".split(), "scenarios": "$SCENARIOS".split(),
 }, open(sys.argv[1], "w"), indent=2)
 PY

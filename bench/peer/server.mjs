@@ -15,7 +15,8 @@
 //     accessTokenFormat "jwt" and jwt.sign.alg RS256);
 //   * authorization_code + PKCE S256 (client "bench-rp", client_secret_basic,
 //     redirect_uri http://127.0.0.1:9/cb, scope "openid") returns an RS256 JWT access token
-//     (useGrantedResource -> the same resource server) and an RS256 ID token.
+//     (useGrantedResource -> the same resource server), an RS256 ID token and a refresh token
+//     (opaque, stored), as Huren's answer has the same three.
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -75,7 +76,7 @@ const configuration = {
     {
       client_id: 'bench-rp',
       client_secret: opts['secret-rp'],
-      grant_types: ['authorization_code'],
+      grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: [REDIRECT_URI],
       scope: 'openid',
@@ -91,11 +92,16 @@ const configuration = {
     return { accountId: sub, async claims() { return { sub }; } };
   },
   pkce: { methods: ['S256'], required: () => true },
+  // Huren's code exchange also returns a refresh token (stored server-side): do the same.
+  async issueRefreshToken(ctx, client) {
+    return client.grantTypeAllowed('refresh_token');
+  },
   ttl: {
     AccessToken: 3600,
     ClientCredentials: 3600,
     AuthorizationCode: 600,
     IdToken: 3600,
+    RefreshToken: 14 * 86400,
     Grant: 86400,
     Interaction: 600,
     Session: 86400,
