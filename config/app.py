@@ -24,7 +24,17 @@ from storage.errors import StorageError
 from .settings import Settings
 
 LOCALES = ("zh", "en")
-API_PREFIXES = ("/token", "/userinfo", "/introspect", "/revoke", "/jwks", "/.well-known", "/api/", "/readyz", "/healthz")
+API_PREFIXES = (
+    "/token",
+    "/userinfo",
+    "/introspect",
+    "/revoke",
+    "/jwks",
+    "/.well-known",
+    "/api/",
+    "/readyz",
+    "/healthz",
+)
 
 
 def _derive(master: bytes, purpose: str) -> bytes:
@@ -61,7 +71,7 @@ def idp_config(settings: Settings) -> IdpConfig:
 
 def create_app(settings: Settings | None = None, *, start_background: bool = False) -> Flask:
     settings = settings or Settings.load()
-    # TLS is terminated in front of Huren; HUREN_ISSUER (https outside localhost) is what clients see.
+    # TLS ends in front of Huren; HUREN_ISSUER (https outside localhost) is what clients see.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     app = Flask("huren", static_folder=None)
     app.config.update(
@@ -74,7 +84,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
-        BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "..", "idp", "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(
+            os.path.dirname(__file__), "..", "idp", "translations"
+        ),
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -128,7 +140,8 @@ def _install_web_defaults(app: Flask, settings: Settings) -> None:
         headers = response.headers
         headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+            "form-action 'self' http: https:; base-uri 'none'",
         )
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -139,10 +152,17 @@ def _install_web_defaults(app: Flask, settings: Settings) -> None:
             headers.setdefault("Cache-Control", "no-store")
         chosen = request.args.get("lang")
         if chosen in LOCALES:
-            response.set_cookie("huren_lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+            response.set_cookie(
+                "huren_lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True
+            )
         return response
 
-    codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+    codes = {
+        400: "invalid_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+    }
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

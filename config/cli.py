@@ -53,7 +53,13 @@ def serve(rt: Runtime, host: str | None, port: int | None, workers: int, threads
     from .serve import run
 
     prepare(rt)
-    run(rt.settings, host=host or rt.settings.host, port=port or rt.settings.port, workers=workers, threads=threads)
+    run(
+        rt.settings,
+        host=host or rt.settings.host,
+        port=port or rt.settings.port,
+        workers=workers,
+        threads=threads,
+    )
 
 
 @cli.group("demo")

@@ -27,7 +27,8 @@ from .settings import Settings
 
 COOKIE = "huren_demo_rp"
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>演示交易平台 Demo RP</title><link rel="stylesheet" href="{{ url_for('idp.static', filename='huren.css') }}"></head>
+<title>演示交易平台 Demo RP</title>
+<link rel="stylesheet" href="{{ url_for('idp.static', filename='huren.css') }}"></head>
 <body><header><strong>演示交易平台 · Demo trading platform</strong></header><main>
 {% if error %}<p class="error" id="rp-error">{{ error }}</p>{% endif %}
 {% if claims %}
@@ -77,8 +78,14 @@ def init_demo(app: Flask, settings: Settings) -> None:
 
     @bp.get("/login")
     def login() -> Response:
-        state, nonce, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(16), secrets.token_urlsafe(48)
-        store.put(f"demo-rp:{state}", json.dumps({"nonce": nonce, "verifier": verifier}).encode(), 600)
+        state, nonce, verifier = (
+            secrets.token_urlsafe(16),
+            secrets.token_urlsafe(16),
+            secrets.token_urlsafe(48),
+        )
+        store.put(
+            f"demo-rp:{state}", json.dumps({"nonce": nonce, "verifier": verifier}).encode(), 600
+        )
         query = urlencode(
             {
                 "response_type": "code",
@@ -123,7 +130,9 @@ def init_demo(app: Flask, settings: Settings) -> None:
         tokens = resp.json()
         keys = KeySet.import_key_set(requests.get(issuer + "/jwks", timeout=10).json())
         try:
-            claims = dict(jwt.decode(tokens["id_token"], keys, algorithms=["RS256", "ES256"]).claims)
+            claims = dict(
+                jwt.decode(tokens["id_token"], keys, algorithms=["RS256", "ES256"]).claims
+            )
             jwt.JWTClaimsRegistry(
                 iss={"essential": True, "value": issuer},
                 aud={"essential": True, "value": demo["client_id"]},
@@ -132,7 +141,9 @@ def init_demo(app: Flask, settings: Settings) -> None:
         except (JoseError, KeyError, ValueError) as exc:
             return fail(f"ID token 无效 / invalid ID token: {exc}")
         userinfo = requests.get(
-            issuer + "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10
+            issuer + "/userinfo",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+            timeout=10,
         ).json()
         sid = secrets.token_urlsafe(16)
         state = {"claims": claims, "userinfo": userinfo, "id_token": tokens["id_token"]}
@@ -172,4 +183,3 @@ def init_demo(app: Flask, settings: Settings) -> None:
         return "", 200
 
     app.register_blueprint(bp)
-

@@ -51,14 +51,18 @@ class Settings:
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read settings; `env` defaults to `os.environ`. Generates the master secret on first run."""
+        """Read settings (`env` defaults to `os.environ`); makes the master secret on first run."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         config_file = env.get("HUREN_CONFIG")
         if config_file:
             values.update(_read_toml(Path(config_file)))
         for name, value in env.items():
-            if name.startswith("HUREN_") and name != "HUREN_CONFIG" and not name.startswith("HUREN_TEST_"):
+            if (
+                name.startswith("HUREN_")
+                and name != "HUREN_CONFIG"
+                and not name.startswith("HUREN_TEST_")
+            ):
                 values[name[len("HUREN_") :].lower()] = value
         return cls.from_values(values)
 
@@ -74,9 +78,13 @@ class Settings:
         issuer = _issuer(str(values.get("issuer") or f"http://{host}:{port}"))
         database_url = str(values.get("database_url") or f"sqlite:///{data_dir / 'huren.db'}")
         if not database_url.startswith(("sqlite:", "postgresql")):
-            raise SettingsError("HUREN_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+            raise SettingsError(
+                "HUREN_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL"
+            )
         redis_url = values.get("redis_url") or None
-        if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        if redis_url is not None and not str(redis_url).startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
             raise SettingsError("HUREN_REDIS_URL must be a redis:// or rediss:// URL")
         redis_prefix = str(values.get("redis_prefix") or "huren:")
         if len(redis_prefix) > 64:
@@ -173,7 +181,7 @@ def _issuer(value: str) -> str:
 
 
 def _secret(raw: Any, data_dir: Path) -> bytes:
-    """The master secret that encrypts keys at rest and signs cookies: given, or kept in the data dir."""
+    """The master secret (keys at rest, cookies): given, or kept in the data dir."""
     if raw:
         return _decode_secret(str(raw), "HUREN_SECRET_KEY")
     path = data_dir / SECRET_FILE

@@ -1,4 +1,4 @@
-"""Audit events (login success and failure, lockouts, logouts, token reuse): one row each, never secrets."""
+"""Audit events (logins, lockouts, logouts, token reuse): one row each, never a secret."""
 
 from __future__ import annotations
 

@@ -37,7 +37,9 @@ def _backoff(attempt: int) -> float:
 
 
 class BackchannelDelivery:
-    def __init__(self, engine: Engine, tokens: TokenService, max_attempts: int, timeout: float = 5.0) -> None:
+    def __init__(
+        self, engine: Engine, tokens: TokenService, max_attempts: int, timeout: float = 5.0
+    ) -> None:
         self.tokens = tokens
         self.timeout = timeout
         self.consumer = Consumer(

@@ -67,7 +67,9 @@ def _collect(user: User, names: list[str]) -> dict[str, Any]:
     return out
 
 
-def userinfo_claims(user: User, scope: str, claims_request: dict[str, Any] | None) -> dict[str, Any]:
+def userinfo_claims(
+    user: User, scope: str, claims_request: dict[str, Any] | None
+) -> dict[str, Any]:
     names = [c for s in scope.split() for c in SCOPE_CLAIMS.get(s, ())]
     names += list((claims_request or {}).get("userinfo", {}))
     out = _collect(user, names)
@@ -76,5 +78,5 @@ def userinfo_claims(user: User, scope: str, claims_request: dict[str, Any] | Non
 
 
 def id_token_claims(user: User, claims_request: dict[str, Any] | None) -> dict[str, Any]:
-    """Only the individually requested claims: scope claims go to userinfo when there is an access token."""
+    """Only claims asked for one by one: scope claims go to userinfo (there is an access token)."""
     return _collect(user, [n for n in (claims_request or {}).get("id_token", {}) if n in SUPPORTED])

@@ -48,8 +48,12 @@ def client_group() -> None:
 @click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(GRANT_TYPES))
 @click.option("--auth-method", default="client_secret_basic", type=click.Choice(AUTH_METHODS))
 @click.option("--scope", "scopes", multiple=True, help="repeat, or give a space-separated list")
-@click.option("--jwks", "jwks_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="public JWK Set file for private_key_jwt")
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="public JWK Set file for private_key_jwt",
+)
 @click.option("--id-token-alg", default="RS256", type=click.Choice(ALGORITHMS))
 @click.option("--trusted", is_flag=True, help="a platform the province runs: no consent page")
 @click.option("--client-id", help="choose the client_id (default: random)")
@@ -139,7 +143,12 @@ def user_create(
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = create_user(
-            _runtime().sessions, username=username, password=password, name=name, phone=phone, email=email
+            _runtime().sessions,
+            username=username,
+            password=password,
+            name=name,
+            phone=phone,
+            email=email,
         )
     except IdpError as exc:
         _fail(exc)
@@ -183,7 +192,7 @@ def keys_retire(kid: str) -> None:
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def keys_list(as_json: bool) -> None:
-    infos = _ring().list()
+    infos = _ring().all()
     if as_json:
         click.echo(json.dumps([info.__dict__ for info in infos]))
         return

@@ -138,7 +138,9 @@ def create_client(
     if auth_method not in AUTH_METHODS:
         raise ClientRegistrationError(f"unsupported client authentication method {auth_method!r}")
     if "authorization_code" in grant_types and not redirect_uris:
-        raise ClientRegistrationError("an authorization_code client needs at least one redirect URI")
+        raise ClientRegistrationError(
+            "an authorization_code client needs at least one redirect URI"
+        )
     if auth_method == "none" and "client_credentials" in grant_types:
         raise ClientRegistrationError("a public client cannot use client_credentials")
     if auth_method == "private_key_jwt" and not (jwks and jwks.get("keys")):

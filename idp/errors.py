@@ -1,4 +1,4 @@
-"""Typed errors of the identity provider, each with a stable code and a Chinese and English message."""
+"""Typed errors of the identity provider: a stable code, a Chinese and an English message."""
 
 from __future__ import annotations
 

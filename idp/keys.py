@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import select
@@ -77,7 +77,7 @@ class KeyRing:
             active: dict[str, Key] = {}
             public: list[Key] = []
             for row in rows:
-                params = {"kid": row.kid, "alg": row.alg, "use": "sig"}
+                params = cast(Any, {"kid": row.kid, "alg": row.alg, "use": "sig"})
                 if row.status == "active":
                     pem = unseal(self._master, PURPOSE, row.private_sealed)
                     cls = RSAKey if row.alg == "RS256" else ECKey
@@ -113,7 +113,7 @@ class KeyRing:
 
     # -- managing ----------------------------------------------------------------------------
 
-    def list(self) -> list[KeyInfo]:
+    def all(self) -> list[KeyInfo]:
         with self._sessions() as db:
             rows = db.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
             return [_info(r) for r in rows]
@@ -126,6 +126,7 @@ class KeyRing:
         return self.rotate(missing) if missing else []
 
     def rotate(self, algorithms: tuple[str, ...] | list[str] = ALGORITHMS) -> list[KeyInfo]:
+        """New active keys for `algorithms`; the keys they replace become `previous`."""
         created: list[KeyInfo] = []
         now = time.time()
         with self._sessions.begin() as db:

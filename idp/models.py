@@ -45,7 +45,9 @@ class Account(Base):
 class Consent(Base):
     __tablename__ = "consent"
 
-    user_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
     client_id: Mapped[str] = mapped_column(
         ForeignKey("oauth_client.client_id", ondelete="CASCADE"), primary_key=True
     )

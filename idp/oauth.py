@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request, grants
@@ -93,7 +93,7 @@ class RefreshRecord:
         return self.scope
 
 
-class StoredAuthorizationRequest(OAuth2Request):
+class StoredAuthorizationRequest(OAuth2Request):  # type: ignore[misc]
     """An authorization request replayed from the ephemeral store after login or consent."""
 
     def __init__(self, uri: str, params: dict[str, str]) -> None:
@@ -139,7 +139,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         return self.idp.store.put_if_absent(key, b"1", 600)
 
     def resolve_client_public_key(self, client: RegisteredClient) -> KeySet:
-        return KeySet.import_key_set(client.jwks or {"keys": []})
+        return KeySet.import_key_set(cast(Any, client.jwks or {"keys": []}))
 
 
 def _issue(
@@ -216,10 +216,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             grant_id=str(uuid.uuid4()),
         )
         self.idp.store.put(
-            f"code:{token_hash(code)}", json.dumps(asdict(record)).encode(), self.idp.config.code_ttl
+            f"code:{token_hash(code)}",
+            json.dumps(asdict(record)).encode(),
+            self.idp.config.code_ttl,
         )
 
-    def query_authorization_code(self, code: str, client: RegisteredClient) -> AuthorizationCode | None:
+    def query_authorization_code(
+        self, code: str, client: RegisteredClient
+    ) -> AuthorizationCode | None:
         if not code or len(code) > 256:
             return None
         digest = token_hash(code)
@@ -230,7 +234,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
                 grant_id = spent.decode()
                 self.idp.tokens.revoke_grant(grant_id, "code_reuse")
                 audit.record(
-                    self.idp.sessions, "token.code_reuse", client_id=client.client_id, grant_id=grant_id
+                    self.idp.sessions,
+                    "token.code_reuse",
+                    client_id=client.client_id,
+                    grant_id=grant_id,
                 )
             return None
         record = AuthorizationCode(**json.loads(raw))
@@ -388,7 +395,12 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
         access_token, ttl = idp.tokens.issue_access_token(
             client_id=client.client_id, sub=client.client_id, scope=scope
         )
-        body = {"access_token": access_token, "token_type": "Bearer", "expires_in": ttl, "scope": scope}
+        body = {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": ttl,
+            "scope": scope,
+        }
         return 200, body, NO_STORE
 
 
@@ -415,7 +427,10 @@ class HurenServer(AuthorizationServer):  # type: ignore[misc]
     def handle_response(self, status: int, payload: Any, headers: Any) -> Response:
         if isinstance(payload, dict):
             if "error" in payload:
-                payload = {**payload, **bilingual(payload["error"], payload.get("error_description"))}
+                payload = {
+                    **payload,
+                    **bilingual(payload["error"], payload.get("error_description")),
+                }
             payload = flask_json.dumps(payload)
         response = Response(payload, status=status, headers=headers)
         response.headers["Cache-Control"] = "no-store"

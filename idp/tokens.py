@@ -29,7 +29,7 @@ SIGNING_ALGS = ["RS256", "ES256"]
 
 
 class InvalidToken(Exception):
-    """The token is malformed, not ours, expired or revoked; `reason` says which (never shown raw)."""
+    """The token is malformed, not ours, expired or revoked; `reason` says which (for logs)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -190,7 +190,9 @@ class TokenService:
         return (row[0], row[1]) if row else None
 
     def grant_revoked(self, grant: Grant) -> bool:
-        return grant.revoked_at is not None or self.store.get(f"revoked-grant:{grant.id}") is not None
+        return (
+            grant.revoked_at is not None or self.store.get(f"revoked-grant:{grant.id}") is not None
+        )
 
     # -- ID tokens (OpenID Connect Core §2) --------------------------------------------------
 
@@ -259,5 +261,9 @@ class TokenService:
 def new_refresh_token(db: Session, grant_id: str, ttl: int) -> str:
     token = secrets.token_urlsafe(32)
     now = time.time()
-    db.add(RefreshToken(token_hash=token_hash(token), grant_id=grant_id, issued_at=now, expires_at=now + ttl))
+    db.add(
+        RefreshToken(
+            token_hash=token_hash(token), grant_id=grant_id, issued_at=now, expires_at=now + ttl
+        )
+    )
     return token

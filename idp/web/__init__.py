@@ -12,7 +12,11 @@ if TYPE_CHECKING:
     from ..service import Idp
 
 bp = Blueprint(
-    "idp", __name__, template_folder="../templates", static_folder="../static", static_url_path="/assets"
+    "idp",
+    __name__,
+    template_folder="../templates",
+    static_folder="../static",
+    static_url_path="/assets",
 )
 
 from . import authorize, endpoints, login, logout  # noqa: E402, F401  (register routes)

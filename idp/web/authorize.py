@@ -37,7 +37,9 @@ def error_page(reason: str, status: int = 400) -> tuple[str, int]:
     return render_template("error.html", reason=reason), status
 
 
-def error_redirect(redirect_uri: str, error: str, description: str | None, state: str | None) -> Response:
+def error_redirect(
+    redirect_uri: str, error: str, description: str | None, state: str | None
+) -> Response:
     params: list[tuple[str, str]] = [("error", error)]
     if description:
         params.append(("error_description", description))
@@ -140,10 +142,14 @@ def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
         try:
             hint = idp.tokens.decode(params["id_token_hint"], typ=None, verify_exp=False)
         except InvalidToken:
-            return error_redirect(redirect_uri, "invalid_request", "id_token_hint is not valid", state)
+            return error_redirect(
+                redirect_uri, "invalid_request", "id_token_hint is not valid", state
+            )
         aud = hint.get("aud")
         if client.client_id not in (aud if isinstance(aud, list) else [aud]):
-            return error_redirect(redirect_uri, "invalid_request", "id_token_hint was issued to another client", state)
+            return error_redirect(
+                redirect_uri, "invalid_request", "id_token_hint was issued to another client", state
+            )
         hint_sub = hint.get("sub")
     max_age = int(params["max_age"]) if params.get("max_age") not in (None, "") else None
     need_login = (
@@ -154,14 +160,18 @@ def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
     )
     if need_login:
         if "none" in prompts:
-            return error_redirect(redirect_uri, "login_required", "the user is not logged in", state)
+            return error_redirect(
+                redirect_uri, "login_required", "the user is not logged in", state
+            )
         return redirect(url_for("idp.login", rid=rid))
     assert login is not None
     sso, user = login
     scope = _granted_scope(client, params)
     if not client.trusted and ("consent" in prompts or not _has_consent(user, client, scope)):
         if "none" in prompts:
-            return error_redirect(redirect_uri, "consent_required", "the user has not consented", state)
+            return error_redirect(
+                redirect_uri, "consent_required", "the user has not consented", state
+            )
         return redirect(url_for("idp.consent", rid=rid))
     return issue_code(rid, record, client, sso, user, scope)
 
@@ -169,7 +179,9 @@ def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
 def _has_consent(user: User, client: RegisteredClient, scope: str) -> bool:
     with current_idp().sessions() as db:
         granted = db.scalar(
-            select(Consent.scopes).where(Consent.user_id == user.id, Consent.client_id == client.client_id)
+            select(Consent.scopes).where(
+                Consent.user_id == user.id, Consent.client_id == client.client_id
+            )
         )
     return granted is not None and set(scope.split()) <= set(granted)
 
@@ -192,14 +204,19 @@ def _remember_consent(user: User, client: RegisteredClient, scope: str) -> None:
 
 
 def issue_code(
-    rid: str, record: dict[str, Any], client: RegisteredClient, sso: SsoSession, user: User, scope: str
+    rid: str,
+    record: dict[str, Any],
+    client: RegisteredClient,
+    sso: SsoSession,
+    user: User,
+    scope: str,
 ) -> Any:
     idp = current_idp()
     if idp.store.take(f"authreq:{rid}") is None:
         return error_page("request_expired")
     params: dict[str, str] = record["params"]
     oreq = StoredAuthorizationRequest(idp.config.issuer + "/authorize", params)
-    oreq.huren = {  # type: ignore[attr-defined]
+    oreq.huren = {
         "scope": scope,
         "auth_time": sso.auth_time,
         "acr": sso.acr,
@@ -209,9 +226,13 @@ def issue_code(
     }
     try:
         grant = idp.server.get_consent_grant(request=oreq, end_user=user)
-        response = idp.server.create_authorization_response(request=oreq, grant_user=user, grant=grant)
+        response = idp.server.create_authorization_response(
+            request=oreq, grant_user=user, grant=grant
+        )
     except OAuth2Error as exc:
-        return error_redirect(params["redirect_uri"], exc.error, exc.description, params.get("state"))
+        return error_redirect(
+            params["redirect_uri"], exc.error, exc.description, params.get("state")
+        )
     location = response.headers.get("Location")
     if location:
         response.headers["Location"] = add_params_to_uri(location, [("iss", idp.config.issuer)])
@@ -235,12 +256,22 @@ def consent() -> Any:
     if request.method == "GET":
         scopes = [s for s in scope.split() if s in SCOPE_LABELS] or ["openid"]
         return render_template(
-            "consent.html", client=client, scopes=scopes, rid=rid, user=user, csrf_token=csrf_token()
+            "consent.html",
+            client=client,
+            scopes=scopes,
+            rid=rid,
+            user=user,
+            csrf_token=csrf_token(),
         )
     check_csrf()
     if request.form.get("decision") != "allow":
         current_idp().store.delete(f"authreq:{rid}")
-        return error_redirect(params["redirect_uri"], "access_denied", "the user denied the request", params.get("state"))
+        return error_redirect(
+            params["redirect_uri"],
+            "access_denied",
+            "the user denied the request",
+            params.get("state"),
+        )
     _remember_consent(user, client, scope)
     return issue_code(rid, record, client, sso, user, scope)
 

@@ -1,4 +1,5 @@
-"""Machine endpoints: discovery, JWKS, token, userinfo, introspection (RFC 7662), revocation (RFC 7009)."""
+"""Machine endpoints: discovery, JWKS, token, userinfo, introspection (RFC 7662), revocation
+(RFC 7009)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,18 @@ def discovery() -> Response:
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH,
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": [*SUPPORTED, "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"],
+        "claims_supported": [
+            *SUPPORTED,
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "sid",
+        ],
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
@@ -92,7 +104,11 @@ def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
-    if request.method == "POST" and request.mimetype == FORM and "Authorization" not in request.headers:
+    if (
+        request.method == "POST"
+        and request.mimetype == FORM
+        and "Authorization" not in request.headers
+    ):
         value = request.form.get("access_token")
         return value or None
     return None
@@ -103,7 +119,9 @@ def userinfo() -> Response:
     idp = current_idp()
     token = _bearer()
     if token is None:
-        return json_error("invalid_token", 401, "missing bearer token", WWW_Authenticate='Bearer realm="huren"')
+        return json_error(
+            "invalid_token", 401, "missing bearer token", WWW_Authenticate='Bearer realm="huren"'
+        )
     try:
         claims = idp.tokens.verify_access_token(token)
     except InvalidToken:
@@ -136,7 +154,7 @@ def _authenticated_client(methods: list[str], endpoint: str) -> RegisteredClient
 
 
 def _lookup(token: str, hint: str | None) -> tuple[str, dict[str, Any]] | None:
-    """Find a token of ours: ("access_token", claims) or ("refresh_token", row data); None if not active."""
+    """An active token of ours as ("access_token", claims) or ("refresh_token", data), else None."""
     idp = current_idp()
     if token.count(".") == 2 and hint != "refresh_token":
         try:
@@ -181,8 +199,23 @@ def introspect() -> Any:
     kind, claims = found
     if claims.get("client_id") != client.client_id and not client.trusted:
         return inactive
-    body: dict[str, Any] = {"active": True, "token_type": "Bearer" if kind == "access_token" else kind}
-    for name in ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr", "amr"):
+    body: dict[str, Any] = {
+        "active": True,
+        "token_type": "Bearer" if kind == "access_token" else kind,
+    }
+    for name in (
+        "scope",
+        "client_id",
+        "sub",
+        "exp",
+        "iat",
+        "iss",
+        "aud",
+        "jti",
+        "auth_time",
+        "acr",
+        "amr",
+    ):
         if name in claims:
             body[name] = claims[name]
     user = find_user(idp.sessions, str(claims.get("sub"))) if claims.get("sub") else None

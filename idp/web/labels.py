@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from flask_babel import gettext
+
+
+def _(text: str, **variables: object) -> str:
+    return str(gettext(text, **variables))
 
 
 def scope_label(scope: str) -> str:
@@ -19,11 +23,18 @@ def reason_text(reason: str) -> str:
     return {
         "unknown_client": _("The application that sent you here is not registered."),
         "missing_redirect_uri": _("The request has no (or more than one) redirect_uri."),
-        "unregistered_redirect_uri": _("The redirect address is not registered for this application."),
-        "request_expired": _("This sign-in request has expired or was already used. Start again from the application."),
+        "unregistered_redirect_uri": _(
+            "The redirect address is not registered for this application."
+        ),
+        "request_expired": _(
+            "This sign-in request has expired or was already used. "
+            "Start again from the application."
+        ),
         "invalid_id_token_hint": _("The sign-out request carries an invalid ID token."),
         "client_mismatch": _("The sign-out request names two different applications."),
-        "unregistered_post_logout_redirect_uri": _("The address to return to after sign-out is not registered."),
+        "unregistered_post_logout_redirect_uri": _(
+            "The address to return to after sign-out is not registered."
+        ),
         "csrf_failed": _("The form expired or came from elsewhere; reload the page and retry."),
         "not_found": _("Page not found."),
         "method_not_allowed": _("Method not allowed."),

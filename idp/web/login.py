@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext
+
+
+def _(text: str, **variables: object) -> str:
+    return str(gettext(text, **variables))
 
 from .. import audit
 from ..accounts import User, check_password
@@ -73,20 +77,18 @@ def login() -> Any:
         return _form(_("Wrong username or password."), 401, username)
     idp.throttle.success(username)
     start_session(user, ["pwd"], ACR_PASSWORD)
-    audit.record(idp.sessions, "login.success", user_id=user.id, username=user.username, ip=ip, method="pwd")
+    audit.record(
+        idp.sessions, "login.success", user_id=user.id, username=user.username, ip=ip, method="pwd"
+    )
     return after_login(request.form.get("rid"))
 
 
 def _locked_message(seconds: int) -> str:
     minutes = max(1, (seconds + 59) // 60)
-    return _(
-        "Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes
-    )
+    return _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes)
 
 
 @bp.route("/")
 def home() -> Any:
     login = current_login()
-    return render_template(
-        "home.html", user=login[1] if login else None, csrf_token=csrf_token()
-    )
+    return render_template("home.html", user=login[1] if login else None, csrf_token=csrf_token())

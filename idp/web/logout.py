@@ -12,9 +12,9 @@ from typing import Any
 from authlib.common.urls import add_params_to_uri
 from flask import redirect, render_template, request, session
 
+from ..backchannel import enqueue
 from ..clients import RegisteredClient, get_client
 from ..models import AuditEvent
-from ..backchannel import enqueue
 from ..tokens import InvalidToken
 from . import bp
 from .authorize import error_page
@@ -33,12 +33,24 @@ def end_session() -> str | None:
         return None
     with idp.sessions.begin() as db:
         db.add(
-            AuditEvent(at=time.time(), kind="logout", user_id=sso.user_id, ip=client_ip(), detail={"sid": sid})
+            AuditEvent(
+                at=time.time(),
+                kind="logout",
+                user_id=sso.user_id,
+                ip=client_ip(),
+                detail={"sid": sid},
+            )
         )
         for client_id in sso.clients:
             client = get_client(idp.sessions, client_id)
             if client is not None and client.backchannel_logout_uri:
-                enqueue(db, client_id=client_id, uri=client.backchannel_logout_uri, sub=sso.user_id, sid=sso.sid)
+                enqueue(
+                    db,
+                    client_id=client_id,
+                    uri=client.backchannel_logout_uri,
+                    sub=sso.user_id,
+                    sid=sso.sid,
+                )
     delivery = idp.backchannel
     if delivery is not None:
         delivery.kick()
@@ -79,7 +91,12 @@ def logout() -> Any:
         return render_template(
             "logout_confirm.html",
             client=client,
-            params={k: v for k, v in values.items() if k in ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")},
+            params={
+                k: v
+                for k, v in values.items()
+                if k
+                in ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
+            },
             csrf_token=csrf_token(),
         )
     end_session()

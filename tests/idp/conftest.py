@@ -113,7 +113,9 @@ def rp(idp: Idp) -> NewClient:
 
 @pytest.fixture
 def trusted_rp(idp: Idp) -> NewClient:
-    return create_client(idp.sessions, name="Province platform", redirect_uris=[REDIRECT], trusted=True)
+    return create_client(
+        idp.sessions, name="Province platform", redirect_uris=[REDIRECT], trusted=True
+    )
 
 
 def basic(client: NewClient) -> dict[str, str]:
@@ -123,7 +125,9 @@ def basic(client: NewClient) -> dict[str, str]:
 
 def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     return verifier, challenge
 
 
@@ -162,7 +166,9 @@ class Flow:
         return self.web.get("/authorize", query_string=params)
 
     def login(self, response: Any, username: str = "alice", password: str = PASSWORD) -> Any:
-        assert response.status_code == 302 and "/login" in response.headers["Location"], response.data
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (
+            response.data
+        )
         page = self.web.get(response.headers["Location"])
         html = page.get_data(as_text=True)
         return self.web.post(

@@ -17,7 +17,9 @@ def _id_token(idp: Idp, token: str) -> dict:
     return dict(jwt.decode(token, idp.keys.verification_keys()).claims)
 
 
-def test_code_flow_returns_state_iss_and_a_valid_id_token(flow: Flow, idp: Idp, rp: NewClient) -> None:
+def test_code_flow_returns_state_iss_and_a_valid_id_token(
+    flow: Flow, idp: Idp, rp: NewClient
+) -> None:
     code, params = flow.code(state="xyz", nonce="n-123")
     assert params["state"] == "xyz"
     assert params["iss"] == ISSUER
@@ -62,9 +64,11 @@ def test_missing_redirect_uri_is_an_error_page(flow: Flow) -> None:
 
 
 def test_pkce_is_required_and_plain_is_refused(flow: Flow) -> None:
-    for extra in ({"code_challenge": None, "code_challenge_method": None},
-                  {"code_challenge_method": "plain"},
-                  {"code_challenge_method": None}):
+    for extra in (
+        {"code_challenge": None, "code_challenge_method": None},
+        {"code_challenge_method": "plain"},
+        {"code_challenge_method": None},
+    ):
         response = flow.authorize(**extra)
         assert response.status_code == 302
         params = query(response.headers["Location"])
@@ -103,16 +107,24 @@ def test_code_is_bound_to_its_redirect_uri_and_client(flow: Flow, web, idp: Idp)
     code, _ = flow.code()
     response = web.post(
         "/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-              "code_verifier": flow.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": flow.verifier,
+        },
         headers=basic(other),
     )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
     code, _ = flow.code()
     response = web.post(
         "/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT + "x",
-              "code_verifier": flow.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT + "x",
+            "code_verifier": flow.verifier,
+        },
         headers=basic(flow.client),
     )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
@@ -186,12 +198,16 @@ def test_unknown_parameters_are_ignored(flow: Flow) -> None:
 
 
 def test_claims_parameter_with_essential_claims(flow: Flow, idp: Idp, web) -> None:
-    claims = {"id_token": {"email": {"essential": True}, "name": None},
-              "userinfo": {"phone_number": {"essential": True}}}
+    claims = {
+        "id_token": {"email": {"essential": True}, "name": None},
+        "userinfo": {"phone_number": {"essential": True}},
+    }
     tokens = flow.tokens(claims=json.dumps(claims), scope="openid")
     id_claims = _id_token(idp, tokens["id_token"])
     assert id_claims["email"] == "alice@example.cn" and id_claims["name"] == "张三"
-    info = web.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).get_json()
+    info = web.get(
+        "/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}
+    ).get_json()
     assert info["phone_number"] == "13800000001"
     assert "email" not in info  # not in scope and not asked for at userinfo
 
@@ -203,8 +219,14 @@ def test_malformed_claims_parameter_is_invalid_request(flow: Flow) -> None:
 
 
 def test_request_objects_are_refused_with_the_named_error(flow: Flow) -> None:
-    assert query(flow.authorize(request="x.y.z").headers["Location"])["error"] == "request_not_supported"
-    assert query(flow.authorize(request_uri="https://x").headers["Location"])["error"] == "request_uri_not_supported"
+    assert (
+        query(flow.authorize(request="x.y.z").headers["Location"])["error"]
+        == "request_not_supported"
+    )
+    assert (
+        query(flow.authorize(request_uri="https://x").headers["Location"])["error"]
+        == "request_uri_not_supported"
+    )
 
 
 def test_unsupported_response_type_redirects_with_error(flow: Flow) -> None:
@@ -226,13 +248,21 @@ def test_denied_consent_redirects_with_access_denied(flow: Flow, web) -> None:
     response = flow.login(flow.authorize(state="st"))
     response = web.get(response.headers["Location"])
     page = web.get(response.headers["Location"]).get_data(as_text=True)
-    response = web.post("/consent", data={"rid": form_value(page, "rid"),
-                                          "csrf_token": form_value(page, "csrf_token"), "decision": "deny"})
+    response = web.post(
+        "/consent",
+        data={
+            "rid": form_value(page, "rid"),
+            "csrf_token": form_value(page, "csrf_token"),
+            "decision": "deny",
+        },
+    )
     params = query(response.headers["Location"])
     assert params["error"] == "access_denied" and params["state"] == "st"
 
 
-def test_prompt_none_without_consent_is_consent_required(flow: Flow, web, idp: Idp, rp: NewClient) -> None:
+def test_prompt_none_without_consent_is_consent_required(
+    flow: Flow, web, idp: Idp, rp: NewClient
+) -> None:
     from idp.clients import create_client
 
     flow.code()
@@ -254,7 +284,11 @@ def test_authorization_request_is_single_use(flow: Flow, web) -> None:
     cont = response.headers["Location"]
     web.get(cont)  # to consent
     page = web.get("/consent?" + cont.split("?", 1)[1]).get_data(as_text=True)
-    data = {"rid": form_value(page, "rid"), "csrf_token": form_value(page, "csrf_token"), "decision": "allow"}
+    data = {
+        "rid": form_value(page, "rid"),
+        "csrf_token": form_value(page, "csrf_token"),
+        "decision": "allow",
+    }
     assert web.post("/consent", data=data).status_code == 302
     again = web.post("/consent", data=data)
     assert again.status_code == 400 and "request_expired" in again.get_data(as_text=True)

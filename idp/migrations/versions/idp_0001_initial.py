@@ -40,8 +40,18 @@ def upgrade() -> None:
     )
     op.create_table(
         "consent",
-        sa.Column("user_id", sa.String(36), sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("client_id", sa.String(64), sa.ForeignKey("oauth_client.client_id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.String(36),
+            sa.ForeignKey("account.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "client_id",
+            sa.String(64),
+            sa.ForeignKey("oauth_client.client_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("scopes", sa.JSON, nullable=False),
         sa.Column("granted_at", sa.Float, nullable=False),
     )
@@ -58,8 +68,18 @@ def upgrade() -> None:
     op.create_table(
         "oauth_grant",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("client_id", sa.String(64), sa.ForeignKey("oauth_client.client_id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.String(36), sa.ForeignKey("account.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "client_id",
+            sa.String(64),
+            sa.ForeignKey("oauth_client.client_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id",
+            sa.String(36),
+            sa.ForeignKey("account.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("sid", sa.String(64), index=True),
         sa.Column("scope", sa.Text, nullable=False),
         sa.Column("auth_time", sa.Float, nullable=False),
@@ -73,7 +93,13 @@ def upgrade() -> None:
     op.create_table(
         "refresh_token",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("grant_id", sa.String(36), sa.ForeignKey("oauth_grant.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column(
+            "grant_id",
+            sa.String(36),
+            sa.ForeignKey("oauth_grant.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("issued_at", sa.Float, nullable=False),
         sa.Column("expires_at", sa.Float, nullable=False),
         sa.Column("used_at", sa.Float),
@@ -92,5 +118,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_event", "refresh_token", "oauth_grant", "signing_key", "consent", "account", "oauth_client"):
+    for table in (
+        "audit_event",
+        "refresh_token",
+        "oauth_grant",
+        "signing_key",
+        "consent",
+        "account",
+        "oauth_client",
+    ):
         op.drop_table(table)
