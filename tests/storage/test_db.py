@@ -74,10 +74,12 @@ def test_postgresql_search_path_and_pre_ping(db_url: str) -> None:
         conn.commit()
         where = conn.execute(
             text(
-                "SELECT table_schema FROM information_schema.tables WHERE table_name = 'lands_here'"
-            )
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema = :schema AND table_name = 'lands_here'"
+            ),
+            {"schema": schema},
         ).scalar_one()
-    assert where == schema
+    assert where == 1  # created unqualified, landed in the search_path schema
     engine.dispose()
 
 
