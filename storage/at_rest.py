@@ -28,7 +28,9 @@ def _key(master: bytes, purpose: str) -> bytes:
 
 def seal(master: bytes, purpose: str, plaintext: bytes) -> bytes:
     nonce = os.urandom(12)
-    return VERSION + nonce + AESGCM(_key(master, purpose)).encrypt(nonce, plaintext, purpose.encode())
+    return (
+        VERSION + nonce + AESGCM(_key(master, purpose)).encrypt(nonce, plaintext, purpose.encode())
+    )
 
 
 def unseal(master: bytes, purpose: str, sealed: bytes) -> bytes:
