@@ -10,10 +10,11 @@ and the order is plain `id` order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -21,8 +22,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     false,
+    text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -44,7 +48,7 @@ class OutboxEvent(Base):
     topic: Mapped[str] = mapped_column(String(100), index=True)
     payload: Mapped[str] = mapped_column(Text)  # JSON object
     created_at: Mapped[float] = mapped_column(Float)
-    txid: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    txid: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 class OutboxConsumer(Base):
@@ -75,6 +79,15 @@ class OutboxRetry(Base):
     next_at: Mapped[float] = mapped_column(Float)
     last_error: Mapped[str] = mapped_column(Text)
     dead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+@event.listens_for(OutboxEvent.__table__, "after_create")
+def _txid_default(target: Table, connection: Connection, **_: Any) -> None:
+    """Tables made by `Base.metadata.create_all` (in-memory databases, quick scripts) get the
+    same PostgreSQL default as the migration gives them."""
+    if connection.dialect.name == "postgresql":
+        name = connection.dialect.identifier_preparer.format_table(target)
+        connection.execute(text(f"ALTER TABLE {name} ALTER COLUMN txid SET DEFAULT txid_current()"))
 
 
 def table(model: type[Base]) -> Table:

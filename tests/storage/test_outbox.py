@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, insert, select, update
 
-from storage.db import make_engine, make_session_factory
+from storage.db import Base, make_engine, make_session_factory
 from storage.errors import DatabaseUnavailable
 from storage.outbox import Consumer, Event, PassResult, dead_letters, publish
 from storage.outbox.models import outbox_consumer, outbox_event, outbox_retry
@@ -369,4 +369,22 @@ def test_unreachable_database_raises_database_unavailable() -> None:
     engine = make_engine("postgresql+psycopg://root@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(DatabaseUnavailable):
         Consumer(engine, "c", ["t"], Recorder()).run_once()
+    engine.dispose()
+
+
+def test_tables_from_create_all_work_like_migrated_ones(db_url: str) -> None:
+    engine = make_engine(db_url)
+    tables = [outbox_event, outbox_consumer, outbox_retry]
+    Base.metadata.create_all(engine, tables=tables)
+    emit(engine, ("t", {"n": 1}), ("t", {"n": 2}))
+    seen = Recorder()
+    drain(Consumer(engine, "c", ["t"], seen), 2)
+    assert seen.numbers == [1, 2]
+    with engine.connect() as conn:
+        txids = set(conn.execute(select(outbox_event.c.txid)).scalars())
+    if engine.dialect.name == "postgresql":
+        assert len(txids) == 1 and txids != {0}  # both from one real transaction
+    else:
+        assert txids == {0}
+    Base.metadata.drop_all(engine, tables=tables)
     engine.dispose()
