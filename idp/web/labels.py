@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
-
-
-def _(text: str, **variables: object) -> str:
-    return str(gettext(text, **variables))
+from .i18n import _
 
 
 def scope_label(scope: str) -> str:

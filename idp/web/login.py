@@ -6,17 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
-from flask_babel import gettext
-
-
-def _(text: str, **variables: object) -> str:
-    return str(gettext(text, **variables))
 
 from .. import audit
 from ..accounts import User, check_password
 from . import bp
 from .authorize import load_request
 from .context import check_csrf, client_ip, csrf_token, current_idp, current_login
+from .i18n import _
 
 ACR_PASSWORD = "urn:huren:loa:1"
 MAX_FIELD = 1024
