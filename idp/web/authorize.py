@@ -11,11 +11,10 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from flask import redirect, render_template, request, session, url_for
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -274,10 +273,3 @@ def consent() -> Any:
         )
     _remember_consent(user, client, scope)
     return issue_code(rid, record, client, sso, user, scope)
-
-
-def login_url_for(rid: str | None) -> str:
-    return url_for("idp.login") + ("?" + urlencode({"rid": rid}) if rid else "")
-
-
-__all__ = ["InvalidRequestError", "authorize", "consent", "error_page", "login_url_for", "session"]
