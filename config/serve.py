@@ -41,5 +41,6 @@ def run(settings: Settings, *, host: str, port: int, workers: int, threads: int)
         "keepalive": 5,
         "limit_request_line": 8190,
         "proc_name": "huren",
+        "control_socket_disable": True,  # several instances per user must not share one socket
     }
     _Server(settings, options).run()

@@ -177,7 +177,7 @@ def keys_rotate(algs: tuple[str, ...]) -> None:
         click.echo(f"{info.kid}  {info.alg}  {info.status}")
 
 
-@keys_group.command("retire")
+@keys_group.command("retire", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 def keys_retire(kid: str) -> None:
     """Remove a previous key from JWKS (tokens it signed stop verifying)."""

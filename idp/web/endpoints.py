@@ -154,13 +154,31 @@ def _authenticated_client(methods: list[str], endpoint: str) -> RegisteredClient
 
 
 def _lookup(token: str, hint: str | None) -> tuple[str, dict[str, Any]] | None:
-    """An active token of ours as ("access_token", claims) or ("refresh_token", data), else None."""
+    """An active token of ours as ("access_token", claims) or ("refresh_token", data), else None.
+
+    The hint only orders the search (RFC 7662 §2.1, RFC 7009 §2.1): both kinds are always tried.
+    """
+    kinds = [_live_access_token, _live_refresh_token]
+    if hint == "refresh_token":
+        kinds.reverse()
+    for find in kinds:
+        found = find(token)
+        if found is not None:
+            return found
+    return None
+
+
+def _live_access_token(token: str) -> tuple[str, dict[str, Any]] | None:
+    if token.count(".") != 2:
+        return None
+    try:
+        return "access_token", current_idp().tokens.verify_access_token(token)
+    except InvalidToken:
+        return None
+
+
+def _live_refresh_token(token: str) -> tuple[str, dict[str, Any]] | None:
     idp = current_idp()
-    if token.count(".") == 2 and hint != "refresh_token":
-        try:
-            return "access_token", idp.tokens.verify_access_token(token)
-        except InvalidToken:
-            return None
     found = idp.tokens.find_refresh(token)
     if found is None:
         return None
@@ -197,7 +215,7 @@ def introspect() -> Any:
     if found is None:
         return inactive
     kind, claims = found
-    if claims.get("client_id") != client.client_id and not client.trusted:
+    if claims.get("client_id") != client.client_id:  # a client sees only its own tokens
         return inactive
     body: dict[str, Any] = {
         "active": True,

@@ -568,12 +568,6 @@ def test_introspection_before_and_after_revocation(
         assert userinfo_status(live_server, result["session"]["access_token"]) == 401
 
 
-@pytest.mark.xfail(
-    reason="server bug: a --trusted client can introspect other clients' tokens "
-    "(idp/web/endpoints.py introspect: `and not client.trusted`)",
-    raises=AssertionError,
-    strict=True,
-)
 @pytest.mark.parametrize("kind", ["access_token", "refresh_token"])
 def test_trusted_client_cannot_introspect_another_clients_token(
     live_server: LiveServer,
@@ -590,12 +584,6 @@ def test_trusted_client_cannot_introspect_another_clients_token(
     assert introspect(trusted_other, token, kind) == {"active": False}
 
 
-@pytest.mark.xfail(
-    reason="server bug: introspection with a wrong token_type_hint does not find the token "
-    "(RFC 7662 §2.1: the search MUST extend to all token types); idp/web/endpoints.py _lookup",
-    raises=AssertionError,
-    strict=True,
-)
 def test_introspection_token_type_hint_is_only_a_hint(
     live_server: LiveServer, ua: UserAgent, user: dict[str, Any], platform: dict[str, Any]
 ) -> None:
@@ -605,12 +593,6 @@ def test_introspection_token_type_hint_is_only_a_hint(
     assert introspect(rp, access_token, "refresh_token")["active"] is True
 
 
-@pytest.mark.xfail(
-    reason="server bug: revocation with a wrong token_type_hint answers 200 but revokes nothing "
-    "(RFC 7009 §2.1: the search MUST extend to all token types); idp/web/endpoints.py _lookup",
-    raises=AssertionError,
-    strict=True,
-)
 def test_revocation_token_type_hint_is_only_a_hint(
     live_server: LiveServer, ua: UserAgent, user: dict[str, Any], platform: dict[str, Any]
 ) -> None:
@@ -798,8 +780,7 @@ def test_key_rotation_and_retirement(fresh_server: LiveServer) -> None:
     assert jose_header(refreshed["access_token"])["kid"] == new_kid
     verify_id_token_with_fresh_jwks(server, refreshed["id_token"], registered["client_id"])
 
-    # `--`: a kid is a base64url thumbprint and may begin with "-" (see the xfail test below)
-    server.cli("keys", "retire", "--", old_kid)
+    server.cli("keys", "retire", old_kid)
     wait_until(lambda: old_kid not in kids(server), 10, "the retired key to leave JWKS")
     assert new_kid in kids(server)
     with pytest.raises(MissingSigningKey):  # no published key can verify it any more
@@ -807,17 +788,11 @@ def test_key_rotation_and_retirement(fresh_server: LiveServer) -> None:
     assert userinfo_status(server, old_access_token) == 401
     assert userinfo_status(server, refreshed["access_token"]) == 200
     # retiring the active key is refused
-    refused = server.cli("keys", "retire", "--", new_kid, check=False)
+    refused = server.cli("keys", "retire", new_kid, check=False)
     assert refused.returncode != 0
     assert "active" in refused.stderr
 
 
-@pytest.mark.xfail(
-    reason="CLI bug: `huren keys retire KID` parses a kid that begins with '-' (1 in 64 of the "
-    "base64url thumbprints it generates) as an option: 'No such option'; idp/cli.py keys_retire",
-    raises=AssertionError,
-    strict=True,
-)
 def test_keys_retire_accepts_a_kid_beginning_with_a_dash(live_server: LiveServer) -> None:
     kid = "-" + secrets.token_urlsafe(32)[1:]  # not a key of this server
     result = live_server.cli("keys", "retire", kid, check=False)

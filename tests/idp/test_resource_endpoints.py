@@ -149,3 +149,21 @@ def test_unknown_paths_get_json_or_html_errors(web) -> None:
     assert api.status_code == 404 and api.get_json()["error"] == "not_found"
     page = web.get("/nope", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "text/html" in page.headers["Content-Type"]
+
+
+def test_token_type_hint_only_orders_the_search(flow: Flow, web) -> None:
+    tokens = flow.tokens()
+    assert introspect(web, flow.client, tokens["access_token"], "refresh_token").get_json()[
+        "active"
+    ]
+    assert introspect(web, flow.client, tokens["refresh_token"], "access_token").get_json()[
+        "active"
+    ]
+    revoke(web, flow.client, tokens["access_token"], "refresh_token")
+    assert introspect(web, flow.client, tokens["access_token"]).get_json() == {"active": False}
+
+
+def test_trusted_clients_see_only_their_own_tokens_too(flow: Flow, web, idp: Idp) -> None:
+    tokens = flow.tokens()
+    trusted = create_client(idp.sessions, name="trusted", redirect_uris=[REDIRECT], trusted=True)
+    assert introspect(web, trusted, tokens["access_token"]).get_json() == {"active": False}
