@@ -298,6 +298,18 @@ done
 
 log "checking that both do the same work"
 for s in "${SERVER_LIST[@]}"; do check_server "$s"; done
+if [ "${#SERVER_LIST[@]}" -eq 2 ]; then
+  for kind in cc code; do
+    "$PY" - "$OUT/check-huren-$kind.json" "$OUT/check-peer-$kind.json" <<'PY' || true
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+if a["response_fields"] != b["response_fields"]:
+    print(f"WARNING {a['scenario']}: Huren answers {a['response_fields']}, "
+          f"the peer {b['response_fields']}: not the same work", file=sys.stderr)
+    sys.exit(1)
+PY
+  done
+fi
 
 log "running: ${DURATION}s per run, $ROUNDS round(s), wrk -t$THREADS -c$CONNECTIONS," \
   "pinning=$PIN (servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU)"
@@ -311,6 +323,10 @@ for scenario in $SCENARIOS; do
   done
 done
 
+HUREN_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)"
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':(exclude)bench' 2>/dev/null)" ]; then
+  HUREN_COMMIT+="-dirty"  # uncommitted changes outside bench/
+fi
 PEER_VERSION="$(node -p "require('$PEER_DIR/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo -)"
 "$PY" - "$OUT/meta.json" <<PY
 import json, os, platform, sys
@@ -319,6 +335,8 @@ json.dump({
     "date": "$STAMP", "command": "make bench (bash bench/run.sh)",
     "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
                 "os": platform.freedesktop_os_release().get("PRETTY_NAME", "?")},
+    "huren_commit": "$HUREN_COMMIT",
+    "huren_serve": "huren serve --host 127.0.0.1 --port PORT --workers 1",
     "oidc_provider": "$PEER_VERSION", "openssl": "$(openssl version | head -1)",
     "rsa2048_sign_per_s": float("${RSA_SIGN:-0}") or None,
     "duration": $DURATION, "warmup": $WARMUP, "threads": $THREADS, "connections": $CONNECTIONS,
