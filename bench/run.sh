@@ -19,6 +19,7 @@ THREADS="${BENCH_THREADS:-2}"            # wrk -t
 CONNECTIONS="${BENCH_CONNECTIONS:-16}"   # wrk -c
 ROUNDS="${BENCH_ROUNDS:-3}"              # measured runs per server and scenario (median reported)
 SERVERS="${BENCH_SERVERS:-huren peer}"
+HUREN_ARGS="${BENCH_HUREN_ARGS:-}"       # extra `huren serve` options, e.g. "--threads 1"
 SCENARIOS="${BENCH_SCENARIOS:-client_credentials code_exchange}"
 PIN="${BENCH_PIN:-1}"                    # 1: servers on SERVER_CPU, load generator on LOAD_CPU
 SERVER_CPU="${BENCH_SERVER_CPU:-1}"
@@ -171,7 +172,7 @@ start_huren() {
   RP_ID[huren]="$(json_field client_id <<<"$rp")"
   AUTH_RP[huren]="$("${TOOL[@]}" basic "${RP_ID[huren]}" "$(json_field client_secret <<<"$rp")")"
   (exec setsid "${ON_SERVER[@]}" "$HUREN" serve --host 127.0.0.1 --port "$port" --workers 1 \
-    >"$OUT/huren.log" 2>&1) &
+    $HUREN_ARGS >"$OUT/huren.log" 2>&1) &
   PIDS+=("$!")
   PGID[huren]="$!"
   ISSUER[huren]="http://127.0.0.1:$port"

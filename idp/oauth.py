@@ -405,16 +405,29 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
 
 
 class HurenServer(AuthorizationServer):  # type: ignore[misc]
+    CLIENT_CACHE_SECONDS = 5.0
+
     def __init__(self, idp: Idp) -> None:
         super().__init__()
         self.idp = idp
         self.scopes_supported = None
         self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(idp))
+        self._clients: dict[str, tuple[float, RegisteredClient]] = {}
 
     def query_client(self, client_id: str) -> RegisteredClient | None:
+        """Registered clients, cached a few seconds per worker: every token request reads one."""
         if not isinstance(client_id, str):
             return None
-        return get_client(self.idp.sessions, client_id)
+        now = time.monotonic()
+        hit = self._clients.get(client_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        client = get_client(self.idp.sessions, client_id)
+        if client is not None:
+            if len(self._clients) > 10_000:
+                self._clients.clear()
+            self._clients[client_id] = (now + self.CLIENT_CACHE_SECONDS, client)
+        return client
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Tokens are persisted by the grants themselves."""
