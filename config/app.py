@@ -12,8 +12,10 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from idp.errors import IdpError
 from idp.messages import error_body
 from idp.service import Idp, IdpConfig
 from idp.web import init_app as init_idp
@@ -41,12 +43,20 @@ def _derive(master: bytes, purpose: str) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=b"huren", info=purpose.encode()).derive(master)
 
 
-def select_locale() -> str:
+def requested_locale() -> str | None:
+    """A locale asked for in this request: `lang`, or the first supported of `ui_locales`."""
     for name in ("lang", "ui_locales"):
         for value in (request.args.get(name) or "").replace(",", " ").split():
             code = value.split("-")[0].lower()
             if code in LOCALES:
                 return code
+    return None
+
+
+def select_locale() -> str:
+    asked = requested_locale()
+    if asked:
+        return asked
     cookie = request.cookies.get("huren_lang")
     if cookie in LOCALES:
         return cookie
@@ -90,6 +100,14 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        # client IPs (throttling, audit) and scheme come from that many reverse proxies' headers
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies,
+        )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     store = open_store(engine, settings.redis_url, settings.redis_prefix)
@@ -150,8 +168,8 @@ def _install_web_defaults(app: Flask, settings: Settings) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if response.mimetype == "text/html":
             headers.setdefault("Cache-Control", "no-store")
-        chosen = request.args.get("lang")
-        if chosen in LOCALES:
+        chosen = requested_locale()
+        if chosen:
             response.set_cookie(
                 "huren_lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True
             )
@@ -203,11 +221,12 @@ def _install_health(app: Flask) -> None:
         for name, probe in (
             ("database", lambda: ping(app.extensions["huren.engine"])),
             ("ephemeral_store", lambda: app.extensions["huren.store"].ping()),
+            ("signing_keys", lambda: app.extensions["huren.idp"].keys.signing_key("RS256")),
         ):
             try:
                 probe()
                 checks[name] = "ok"
-            except StorageError as exc:
+            except (StorageError, IdpError) as exc:
                 checks[name] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         body = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})

@@ -9,6 +9,7 @@ import click
 from idp.cli import GROUPS
 from idp.errors import IdpError
 from idp.keys import KeyRing
+from storage.at_rest import SealedDataError
 from storage.errors import StorageError
 from storage.migrate import upgrade
 
@@ -31,7 +32,15 @@ def db_group() -> None:
 def prepare(rt: Runtime) -> None:
     """Create or migrate the schema and make sure signing keys exist (idempotent)."""
     upgrade(rt.settings.database_url, MIGRATION_LOCATIONS)
-    KeyRing(rt.sessions, rt.master_secret).ensure()
+    ring = KeyRing(rt.sessions, rt.master_secret)
+    ring.ensure()
+    try:
+        ring.signing_key("RS256")
+    except SealedDataError:
+        raise SettingsError(
+            "the master secret does not open the stored signing keys: restore HUREN_SECRET_KEY "
+            "(or $HUREN_DATA_DIR/secret.key) from backup"
+        ) from None
 
 
 @db_group.command("upgrade")
@@ -91,5 +100,6 @@ def main() -> None:
         click.echo(f"huren: {exc.message}", err=True)
         sys.exit(2)
     except StorageError as exc:
-        click.echo(f"huren: storage error: {exc}", err=True)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        click.echo(f"huren: storage error: {first}", err=True)
         sys.exit(3)

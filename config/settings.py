@@ -44,6 +44,7 @@ class Settings:
     login_ip_max_failures: int = 30
     login_window: int = 900
     login_lockout: int = 900
+    trusted_proxies: int = 0
     backchannel_max_attempts: int = 8
     max_request_bytes: int = 64 * 1024
     default_locale: str = "zh"
@@ -91,7 +92,7 @@ class Settings:
             raise SettingsError("HUREN_REDIS_PREFIX must be at most 64 characters")
         secret_key = _secret(values.get("secret_key"), data_dir)
         ints = {
-            name: _int(values, name, default, 1, 10**9)
+            name: _int(values, name, default, 0 if name == "trusted_proxies" else 1, 10**9)
             for name, default in (
                 ("code_ttl", 60),
                 ("access_token_ttl", 600),
@@ -102,6 +103,7 @@ class Settings:
                 ("login_ip_max_failures", 30),
                 ("login_window", 900),
                 ("login_lockout", 900),
+                ("trusted_proxies", 0),
                 ("backchannel_max_attempts", 8),
                 ("max_request_bytes", 64 * 1024),
             )
@@ -172,6 +174,8 @@ def _issuer(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"HUREN_ISSUER must be an http(s) URL, got {value!r}")
+    if value.endswith("/"):
+        raise SettingsError("HUREN_ISSUER must not end with '/' (endpoints are issuer + '/token')")
     if parts.query or parts.fragment:
         raise SettingsError("HUREN_ISSUER must not have a query or fragment (OpenID Discovery §3)")
     local = parts.hostname in ("127.0.0.1", "localhost", "::1")

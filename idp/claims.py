@@ -80,3 +80,32 @@ def userinfo_claims(
 def id_token_claims(user: User, claims_request: dict[str, Any] | None) -> dict[str, Any]:
     """Only claims asked for one by one: scope claims go to userinfo (there is an access token)."""
     return _collect(user, [n for n in (claims_request or {}).get("id_token", {}) if n in SUPPORTED])
+
+
+def _scope_of(claim: str) -> str | None:
+    for scope, names in SCOPE_CLAIMS.items():
+        if claim in names:
+            return scope
+    return None
+
+
+def implied_scopes(claims_request: dict[str, Any] | None) -> set[str]:
+    """The scopes whose claims a `claims` request names: the user consents to these too."""
+    return {
+        scope
+        for section in (claims_request or {}).values()
+        for name in section
+        if (scope := _scope_of(name)) is not None
+    }
+
+
+def limit_claims_request(
+    claims_request: dict[str, Any] | None, allowed_scopes: set[str]
+) -> dict[str, Any] | None:
+    """Drop individually requested claims the client is not registered (and consented) for."""
+    if not claims_request:
+        return claims_request
+    return {
+        target: {n: spec for n, spec in section.items() if _scope_of(n) in allowed_scopes}
+        for target, section in claims_request.items()
+    }

@@ -79,7 +79,9 @@ def client_create(
             jwks = json.loads(jwks_file.read_text())
         except (OSError, ValueError) as exc:
             raise click.BadParameter(f"cannot read JWK Set: {exc}", param_hint="--jwks") from None
-    scope_list = [s for item in scopes for s in item.split()] or list(DEFAULT_SCOPES)
+    scope_list = [s for item in scopes for s in item.split()]
+    if not scope_list:  # an API-only client gets `api`; one that signs users in gets the OIDC set
+        scope_list = ["api"] if set(grant_types) == {"client_credentials"} else list(DEFAULT_SCOPES)
     try:
         new = create_client(
             _runtime().sessions,

@@ -15,6 +15,7 @@ from typing import Any, cast
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request, grants
 from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
@@ -32,7 +33,7 @@ from . import audit
 from .accounts import User, find_user
 from .claims import id_token_claims
 from .clients import AUTH_METHODS, RegisteredClient, get_client
-from .messages import bilingual
+from .messages import error_body
 from .models import Grant, RefreshToken
 from .tokens import new_refresh_token, token_hash
 
@@ -46,6 +47,7 @@ NO_STORE = [
     ("Pragma", "no-cache"),
 ]
 SPENT_CODE_TTL = 3600
+USER_SCOPES = frozenset({"openid", "profile", "email", "phone", "offline_access"})
 
 
 @dataclass(frozen=True)
@@ -130,13 +132,21 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         super().__init__(validate_jti=True, leeway=30)
         self.idp = idp
 
+    MAX_LIFETIME = 600  # assertions valid longer are refused, so a jti is remembered long enough
+
     def get_audiences(self) -> list[str]:
         issuer = self.idp.config.issuer
         return [issuer, issuer + "/token"]
 
+    def verify_claims(self, claims: Any) -> None:
+        exp = claims.get("exp")
+        if isinstance(exp, int | float) and exp - time.time() > self.MAX_LIFETIME + self.leeway:
+            raise InvalidClientError(description="client assertion 'exp' is over 10 minutes ahead")
+        super().verify_claims(claims)
+
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         key = f"client-assertion-jti:{claims.get('sub')}:{jti}"
-        return self.idp.store.put_if_absent(key, b"1", 600)
+        return self.idp.store.put_if_absent(key, b"1", self.MAX_LIFETIME + 3 * self.leeway)
 
     def resolve_client_public_key(self, client: RegisteredClient) -> KeySet:
         return KeySet.import_key_set(cast(Any, client.jwks or {"keys": []}))
@@ -388,9 +398,12 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client: RegisteredClient = self.request.client
         requested = (self.request.payload.scope or "").split()
-        if any(s not in client.scopes for s in requested):
-            raise InvalidScopeError("the client may not request that scope")
-        scope = " ".join(requested or client.scopes)
+        allowed = [s for s in client.scopes if s not in USER_SCOPES]
+        if any(s not in allowed for s in requested):
+            raise InvalidScopeError(
+                "the client may not request that scope (user scopes need a user)"
+            )
+        scope = " ".join(requested or allowed)
         idp: Idp = self.server.idp
         access_token, ttl = idp.tokens.issue_access_token(
             client_id=client.client_id, sub=client.client_id, scope=scope
@@ -440,9 +453,11 @@ class HurenServer(AuthorizationServer):  # type: ignore[misc]
     def handle_response(self, status: int, payload: Any, headers: Any) -> Response:
         if isinstance(payload, dict):
             if "error" in payload:
+                described = error_body(payload["error"], payload.get("error_description"))
                 payload = {
+                    **described,
                     **payload,
-                    **bilingual(payload["error"], payload.get("error_description")),
+                    "error_description": described["error_description"],
                 }
             payload = flask_json.dumps(payload)
         response = Response(payload, status=status, headers=headers)

@@ -19,7 +19,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..accounts import User
-from ..claims import ClaimsRequestError, parse_claims_request
+from ..claims import (
+    ClaimsRequestError,
+    implied_scopes,
+    limit_claims_request,
+    parse_claims_request,
+)
 from ..clients import RegisteredClient
 from ..models import Consent
 from ..oauth import StoredAuthorizationRequest
@@ -125,8 +130,22 @@ def authorize_continue() -> Any:
     return _decide(rid, record, client)
 
 
+def _ui(params: dict[str, str]) -> dict[str, Any]:
+    """Carry the RP's `ui_locales` to our pages (the locale selector reads it)."""
+    return {"ui_locales": params["ui_locales"][:64]} if params.get("ui_locales") else {}
+
+
 def _granted_scope(client: RegisteredClient, params: dict[str, str]) -> str:
     return client.get_allowed_scope(params.get("scope"))
+
+
+def _consent_scope(client: RegisteredClient, params: dict[str, str]) -> str:
+    """What the user is asked to allow: the granted scope plus the scopes of claims asked for
+    one by one (`claims` parameter), as far as the client is registered for them."""
+    scopes = _granted_scope(client, params).split()
+    implied = implied_scopes(parse_claims_request(params.get("claims")))
+    scopes += sorted(s for s in implied if s in client.scopes and s not in scopes)
+    return " ".join(scopes)
 
 
 def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
@@ -151,10 +170,12 @@ def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
             )
         hint_sub = hint.get("sub")
     max_age = int(params["max_age"]) if params.get("max_age") not in (None, "") else None
+    # a login made after this request was parked satisfies prompt=login and any max_age
+    fresh = login is not None and login[0].auth_time >= record["created_at"]
+    stale = max_age is not None and login is not None and time.time() - login[0].auth_time > max_age
     need_login = (
         login is None
-        or ("login" in prompts and login[0].auth_time < record["created_at"])
-        or (max_age is not None and time.time() - login[0].auth_time > max_age)
+        or (not fresh and ("login" in prompts or stale))
         or (hint_sub is not None and hint_sub != login[1].id)
     )
     if need_login:
@@ -162,16 +183,17 @@ def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
             return error_redirect(
                 redirect_uri, "login_required", "the user is not logged in", state
             )
-        return redirect(url_for("idp.login", rid=rid))
+        return redirect(url_for("idp.login", rid=rid, **_ui(params)))
     assert login is not None
     sso, user = login
     scope = _granted_scope(client, params)
-    if not client.trusted and ("consent" in prompts or not _has_consent(user, client, scope)):
+    wanted = _consent_scope(client, params)
+    if not client.trusted and ("consent" in prompts or not _has_consent(user, client, wanted)):
         if "none" in prompts:
             return error_redirect(
                 redirect_uri, "consent_required", "the user has not consented", state
             )
-        return redirect(url_for("idp.consent", rid=rid))
+        return redirect(url_for("idp.consent", rid=rid, **_ui(params)))
     return issue_code(rid, record, client, sso, user, scope)
 
 
@@ -221,7 +243,9 @@ def issue_code(
         "acr": sso.acr,
         "amr": sso.amr,
         "sid": sso.sid,
-        "claims": parse_claims_request(params.get("claims")),
+        "claims": limit_claims_request(
+            parse_claims_request(params.get("claims")), set(client.scopes)
+        ),
     }
     try:
         grant = idp.server.get_consent_grant(request=oreq, end_user=user)
@@ -252,8 +276,9 @@ def consent() -> Any:
     sso, user = login
     params: dict[str, str] = record["params"]
     scope = _granted_scope(client, params)
+    wanted = _consent_scope(client, params)
     if request.method == "GET":
-        scopes = [s for s in scope.split() if s in SCOPE_LABELS] or ["openid"]
+        scopes = [s for s in wanted.split() if s in SCOPE_LABELS] or ["openid"]
         return render_template(
             "consent.html",
             client=client,
@@ -271,5 +296,5 @@ def consent() -> Any:
             "the user denied the request",
             params.get("state"),
         )
-    _remember_consent(user, client, scope)
+    _remember_consent(user, client, wanted)
     return issue_code(rid, record, client, sso, user, scope)

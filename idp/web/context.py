@@ -36,7 +36,7 @@ def check_csrf() -> None:
 
 def current_login() -> tuple[SsoSession, User] | None:
     idp = current_idp()
-    sso = idp.sso.get(session.get("sid"))
+    sso = idp.sso.get(session.get("sso"))
     if sso is None:
         return None
     user = find_user(idp.sessions, sso.user_id)

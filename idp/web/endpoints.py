@@ -128,6 +128,13 @@ def userinfo() -> Response:
         return json_error(
             "invalid_token", 401, WWW_Authenticate='Bearer realm="huren", error="invalid_token"'
         )
+    if not claims.get("gid"):  # a client-credentials token speaks for a client, not a user
+        return json_error(
+            "invalid_token",
+            401,
+            "the access token was not issued for a user",
+            WWW_Authenticate='Bearer realm="huren", error="invalid_token"',
+        )
     if "openid" not in str(claims.get("scope", "")).split():
         return json_error(
             "insufficient_scope",

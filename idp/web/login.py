@@ -13,21 +13,29 @@ from . import bp
 from .authorize import load_request
 from .context import check_csrf, client_ip, csrf_token, current_idp, current_login
 from .i18n import _
+from .logout import terminate
 
 ACR_PASSWORD = "urn:huren:loa:1"
 MAX_FIELD = 1024
 
 
 def start_session(user: User, amr: list[str], acr: str) -> None:
-    """Begin a fresh SSO session (a new id on every login, against session fixation)."""
+    """Begin a fresh SSO session under a new cookie handle (against session fixation).
+
+    Re-authenticating the same user continues the session (same `sid`, same platforms); a
+    different user first ends the previous session, telling its platforms.
+    """
     idp = current_idp()
-    old = session.get("sid")
-    if isinstance(old, str):
-        idp.sso.end(old)
-    sso = idp.sso.create(user.id, amr, acr)
+    previous = idp.sso.get(session.get("sso"))
+    if previous is not None:
+        idp.sso.end(previous.handle)
+        if previous.user_id != user.id:
+            terminate(previous)
+            previous = None
+    sso = idp.sso.create(user.id, amr, acr, continues=previous)
     csrf = session.get("csrf")
     session.clear()
-    session["sid"] = sso.sid
+    session["sso"] = sso.handle
     if csrf:
         session["csrf"] = csrf
     session.permanent = True

@@ -11,26 +11,34 @@ from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from flask import redirect, render_template, request, session
+from sqlalchemy import select
 
 from ..backchannel import enqueue
 from ..clients import RegisteredClient, get_client
-from ..models import AuditEvent
-from ..tokens import InvalidToken
+from ..models import AuditEvent, Grant
+from ..sessions import SsoSession
+from ..tokens import InvalidToken, unverified_claims
 from . import bp
 from .authorize import error_page
 from .context import check_csrf, client_ip, csrf_token, current_idp, current_login
 
 
-def end_session() -> str | None:
-    """End the browser's SSO session, tell every RP in it, return the user id that was signed in."""
+def end_session() -> None:
+    """End the browser's SSO session (if any) and everything hanging off it."""
     idp = current_idp()
-    sid = session.get("sid")
+    handle = session.get("sso")
     session.clear()
-    if not isinstance(sid, str):
-        return None
-    sso = idp.sso.end(sid)
-    if sso is None:
-        return None
+    if isinstance(handle, str):
+        sso = idp.sso.end(handle)
+        if sso is not None:
+            terminate(sso)
+
+
+def terminate(sso: SsoSession) -> None:
+    """Tell every platform of an ended session (back-channel, via the outbox, in the same
+    transaction as the audit row) and revoke the session-bound token families; grants with
+    `offline_access` are meant to outlive the session and are kept."""
+    idp = current_idp()
     with idp.sessions.begin() as db:
         db.add(
             AuditEvent(
@@ -38,7 +46,7 @@ def end_session() -> str | None:
                 kind="logout",
                 user_id=sso.user_id,
                 ip=client_ip(),
-                detail={"sid": sid},
+                detail={"sid": sso.sid},
             )
         )
         for client_id in sso.clients:
@@ -51,10 +59,14 @@ def end_session() -> str | None:
                     sub=sso.user_id,
                     sid=sso.sid,
                 )
-    delivery = idp.backchannel
-    if delivery is not None:
-        delivery.kick()
-    return sso.user_id
+        grants = db.execute(
+            select(Grant.id, Grant.scope).where(Grant.sid == sso.sid, Grant.revoked_at.is_(None))
+        ).all()
+    for grant_id, scope in grants:
+        if "offline_access" not in scope.split():
+            idp.tokens.revoke_grant(grant_id, "logout")
+    if idp.backchannel is not None:
+        idp.backchannel.kick()
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -65,13 +77,19 @@ def logout() -> Any:
     client_id = values.get("client_id")
     target = values.get("post_logout_redirect_uri")
     state = values.get("state")
-    hint: dict[str, Any] | None = None
+    hint: dict[str, Any] | None = None  # verified: may sign the user out without asking
+    hint_claims: dict[
+        str, Any
+    ] = {}  # possibly unverifiable (e.g. its key was retired): names the client
     if hint_raw:
         try:
             hint = idp.tokens.decode(hint_raw, typ=None, verify_exp=False)
+            hint_claims = hint
         except InvalidToken:
-            return error_page("invalid_id_token_hint")
-    aud = hint.get("aud") if hint else None
+            hint_claims = unverified_claims(hint_raw, idp.config.issuer)
+            if not hint_claims:
+                return error_page("invalid_id_token_hint")
+    aud = hint_claims.get("aud")
     hint_client = aud[0] if isinstance(aud, list) and aud else aud
     if client_id and hint_client and client_id != hint_client:
         return error_page("client_mismatch")

@@ -109,3 +109,11 @@ def test_invalid_settings_stop_with_one_line(env: dict[str, str]) -> None:
     result = run({**env, "HUREN_PORT": "abc"}, "keys", "list")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "HUREN_PORT" in result.stderr
+
+
+def test_a_lost_master_secret_is_reported_not_replaced_silently(env: dict[str, str]) -> None:
+    secret = Path(env["HUREN_DATA_DIR"]) / "secret.key"
+    secret.unlink()
+    result = run(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert "master secret does not open the stored signing keys" in result.stderr

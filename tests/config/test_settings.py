@@ -98,3 +98,8 @@ def test_issuer_validation_never_crashes(
     except SettingsError:
         return
     assert s.issuer.startswith(("http://", "https://"))
+
+
+def test_issuer_with_trailing_slash_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="must not end with"):
+        Settings.load({"HUREN_DATA_DIR": str(tmp_path), "HUREN_ISSUER": "https://id.example.cn/"})

@@ -292,3 +292,42 @@ def test_authorization_request_is_single_use(flow: Flow, web) -> None:
     assert web.post("/consent", data=data).status_code == 302
     again = web.post("/consent", data=data)
     assert again.status_code == 400 and "request_expired" in again.get_data(as_text=True)
+
+
+def test_max_age_zero_completes_after_one_login(flow: Flow) -> None:
+    flow.code()
+    time.sleep(1.1)
+    response = flow.follow(flow.login(flow.authorize(max_age="0")))
+    assert response.status_code == 302 and "code" in query(response.headers["Location"])
+
+
+def test_prompt_login_completes_after_one_login(flow: Flow) -> None:
+    flow.code()
+    response = flow.follow(flow.login(flow.authorize(prompt="login")))
+    assert "code" in query(response.headers["Location"])
+
+
+def test_claims_parameter_is_limited_to_registered_scopes_and_asks_consent(
+    web, idp: Idp, user
+) -> None:
+    from idp.clients import create_client
+
+    openid_only = create_client(
+        idp.sessions, name="narrow", redirect_uris=[REDIRECT], scopes=["openid"]
+    )
+    f = Flow(web, openid_only)
+    claims = {"id_token": {"email": None, "name": None}, "userinfo": {"phone_number": None}}
+    tokens = f.tokens(scope="openid", claims=json.dumps(claims))
+    assert not {"email", "name"} & set(_id_token(idp, tokens["id_token"]))
+    info = web.get(
+        "/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}
+    ).get_json()
+    assert set(info) == {"sub"}
+    # a client registered for profile gets the claim, but only after the user consents to profile
+    wide = create_client(idp.sessions, name="wide", redirect_uris=[REDIRECT])
+    g = Flow(web, wide)
+    g.code(scope="openid")  # consent to openid alone
+    response = g.authorize(scope="openid", claims=json.dumps({"id_token": {"name": None}}))
+    assert response.headers["Location"].startswith("/consent")
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "姓名" in page or "name" in page

@@ -97,11 +97,54 @@ def test_security_headers(web) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_session_id_changes_on_login(web, user, idp: Idp) -> None:
+def test_session_handle_changes_on_login_but_the_oidc_sid_stays(web, user, idp: Idp) -> None:
     _login(web, "alice", PASSWORD)
     with web.session_transaction() as s:
-        first = s["sid"]
+        first = s["sso"]
+    sid = idp.sso.get(first).sid
     _login(web, "alice", PASSWORD)
     with web.session_transaction() as s:
-        assert s["sid"] != first
-    assert idp.sso.get(first) is None
+        second = s["sso"]
+    assert second != first and idp.sso.get(first) is None
+    assert idp.sso.get(second).sid == sid
+
+
+def test_client_ip_comes_from_trusted_proxies_only(app, user, idp: Idp) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    web = app.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.7"}
+    page = web.get("/login").get_data(as_text=True)
+    web.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": "bad-password-1",
+            "csrf_token": form_value(page, "csrf_token"),
+        },
+        headers=headers,
+    )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # what HUREN_TRUSTED_PROXIES=1 installs
+    web.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": "bad-password-1",
+            "csrf_token": form_value(page, "csrf_token"),
+        },
+        headers=headers,
+    )
+    with idp.sessions() as db:
+        ips = [
+            e.ip
+            for e in db.scalars(
+                select(AuditEvent).where(AuditEvent.kind == "login.failure").order_by(AuditEvent.id)
+            )
+        ]
+    assert ips == ["127.0.0.1", "203.0.113.7"]
+
+
+def test_ui_locales_from_the_relying_party_reaches_the_login_page(flow) -> None:
+    response = flow.authorize(ui_locales="en-US zh-CN")
+    page = flow.web.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'lang="en"' in page and "Sign in" in page

@@ -164,3 +164,82 @@ def test_backchannel_to_an_unreachable_rp_ends_as_a_dead_letter(web, user, idp: 
         idp.backchannel.run_once(now + step * 1000)
     dead = dead_letters(idp.backchannel.consumer._engine, "idp.backchannel_logout")
     assert len(dead) == 1 and "127.0.0.1:9" in dead[0][1]
+
+
+def test_logout_revokes_session_tokens_but_keeps_offline_access(flow: Flow, web, idp: Idp) -> None:
+    from .conftest import basic
+
+    online = flow.tokens(scope="openid profile")
+    offline = flow.tokens(scope="openid offline_access")
+    web.get("/logout", query_string={"id_token_hint": online["id_token"]})
+
+    def refresh(token: str) -> int:
+        return web.post(
+            "/token",
+            data={"grant_type": "refresh_token", "refresh_token": token},
+            headers=basic(flow.client),
+        ).status_code
+
+    assert refresh(online["refresh_token"]) == 400
+    assert (
+        web.get(
+            "/userinfo", headers={"Authorization": "Bearer " + online["access_token"]}
+        ).status_code
+        == 401
+    )
+    assert refresh(offline["refresh_token"]) == 200
+
+
+def test_relogin_keeps_platforms_for_backchannel_logout(
+    web, user, idp: Idp, receiver: Receiver
+) -> None:
+    first = _rp_with_backchannel(idp, receiver.url)
+    second = create_client(idp.sessions, name="second", redirect_uris=[REDIRECT], trusted=True)
+    Flow(web, first).tokens()
+    f2 = Flow(web, second)
+    response = f2.follow(f2.login(f2.authorize(prompt="login")))
+    assert "code" in query(response.headers["Location"])
+    page = web.get("/logout").get_data(as_text=True)
+    web.post("/logout", data={"confirm": "yes", "csrf_token": form_value(page, "csrf_token")})
+    assert idp.backchannel.run_once().delivered == 1
+    assert len(receiver.tokens) == 1
+
+
+def test_login_as_another_user_ends_the_previous_session(
+    web, user, idp: Idp, receiver: Receiver
+) -> None:
+    from idp.accounts import create_user
+
+    from .conftest import PASSWORD
+
+    create_user(idp.sessions, username="bob", password=PASSWORD)
+    Flow(web, _rp_with_backchannel(idp, receiver.url)).tokens()
+    page = web.get("/login").get_data(as_text=True)
+    web.post(
+        "/login",
+        data={
+            "username": "bob",
+            "password": PASSWORD,
+            "csrf_token": form_value(page, "csrf_token"),
+        },
+    )
+    assert idp.backchannel.run_once().delivered == 1
+    claims = jwt.decode(receiver.tokens[0], idp.keys.verification_keys()).claims
+    assert claims["sub"] == user.id
+
+
+def test_logout_hint_signed_by_a_retired_key_asks_for_confirmation(
+    flow: Flow, web, idp: Idp
+) -> None:
+    tokens = flow.tokens()
+    old = jwt.decode(tokens["id_token"], idp.keys.verification_keys()).header["kid"]
+    idp.keys.rotate(["RS256"])
+    idp.keys.retire(old)
+    response = web.get(
+        "/logout",
+        query_string={
+            "id_token_hint": tokens["id_token"],
+            "post_logout_redirect_uri": "https://rp.example.cn/bye",
+        },
+    )
+    assert response.status_code == 200 and "confirm-logout" in response.get_data(as_text=True)

@@ -82,8 +82,8 @@ def test_userinfo_refuses_bad_tokens(web, idp: Idp) -> None:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_userinfo_needs_openid_scope(web, idp: Idp) -> None:
-    token, _ = idp.tokens.issue_access_token(client_id="c", sub="c", scope="api")
+def test_userinfo_needs_openid_scope(web, idp: Idp, user) -> None:
+    token, _ = idp.tokens.issue_access_token(client_id="c", sub=user.id, scope="api", grant_id="g1")
     response = web.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
     assert (
         response.status_code == 403 and "insufficient_scope" in response.headers["WWW-Authenticate"]

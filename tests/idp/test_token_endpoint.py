@@ -298,3 +298,66 @@ def test_oversized_request_is_413_json(web, service: NewClient) -> None:
 def test_token_endpoint_rejects_get(web) -> None:
     response = web.get("/token")
     assert response.status_code == 405 and response.get_json()["error"] == "method_not_allowed"
+
+
+def test_client_assertion_valid_for_too_long_is_refused(web, idp: Idp) -> None:
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256"}, private=True)
+    client = create_client(
+        idp.sessions,
+        name="pk",
+        grant_types=["client_credentials"],
+        auth_method="private_key_jwt",
+        scopes=["api"],
+        jwks={"keys": [key.as_dict(private=False)]},
+    )
+    cid = client.client.client_id
+    token = jwt.encode(
+        {"alg": "RS256", "kid": "k1"},
+        {
+            "iss": cid,
+            "sub": cid,
+            "aud": ISSUER,
+            "exp": int(time.time()) + 86400,
+            "jti": uuid.uuid4().hex,
+        },
+        key,
+    )
+    response = web.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": token,
+        },
+    )
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_client_credentials_token_cannot_read_a_users_userinfo(web, idp: Idp, user) -> None:
+    impostor = create_client(
+        idp.sessions,
+        name="impostor",
+        grant_types=["client_credentials"],
+        client_id=user.id,
+        scopes=["openid", "profile", "api"],
+    )
+    response = web.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "openid"},
+        headers=basic(impostor),
+    )
+    assert response.get_json()["error"] == "invalid_scope"
+    token = web.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=basic(impostor)
+    ).get_json()
+    assert token["scope"] == "api"
+    forged, _ = idp.tokens.issue_access_token(
+        client_id=user.id, sub=user.id, scope="openid profile"
+    )
+    assert web.get("/userinfo", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_every_oauth_error_has_a_description(web) -> None:
+    body = web.post("/token", data={"grant_type": "nope"}).get_json()
+    assert body["error"] == "unsupported_grant_type"
+    assert body["error_description"] and body["message_zh"] and body["message_en"]
