@@ -167,10 +167,10 @@ start_huren() {
       --scope openid --json)"
     printf '%s\n' "$HUREN_PASSWORD" | "$HUREN" user create --username bench --password-stdin
   } >>"$OUT/huren-setup.log" 2>&1 || { tail -20 "$OUT/huren-setup.log" >&2; die "huren setup failed"; }
-  AUTH_CC[huren]="$("${TOOL[@]}" basic "$(json_field client_id <<<"$cc")" \
+  AUTH_CC[huren]="$("${TOOL[@]}" basic -- "$(json_field client_id <<<"$cc")" \
     "$(json_field client_secret <<<"$cc")")"
   RP_ID[huren]="$(json_field client_id <<<"$rp")"
-  AUTH_RP[huren]="$("${TOOL[@]}" basic "${RP_ID[huren]}" "$(json_field client_secret <<<"$rp")")"
+  AUTH_RP[huren]="$("${TOOL[@]}" basic -- "${RP_ID[huren]}" "$(json_field client_secret <<<"$rp")")"
   (exec setsid "${ON_SERVER[@]}" "$HUREN" serve --host 127.0.0.1 --port "$port" --workers 1 \
     $HUREN_ARGS >"$OUT/huren.log" 2>&1) &
   PIDS+=("$!")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -64,19 +65,9 @@ def select_locale() -> str:
 
 
 def idp_config(settings: Settings) -> IdpConfig:
-    return IdpConfig(
-        issuer=settings.issuer,
-        code_ttl=settings.code_ttl,
-        access_token_ttl=settings.access_token_ttl,
-        id_token_ttl=settings.id_token_ttl,
-        refresh_token_ttl=settings.refresh_token_ttl,
-        session_ttl=settings.session_ttl,
-        login_max_failures=settings.login_max_failures,
-        login_ip_max_failures=settings.login_ip_max_failures,
-        login_window=settings.login_window,
-        login_lockout=settings.login_lockout,
-        backchannel_max_attempts=settings.backchannel_max_attempts,
-    )
+    """The identity provider's settings: the same-named fields of `Settings`."""
+    shared = {f.name for f in fields(IdpConfig)} & {f.name for f in fields(Settings)}
+    return IdpConfig(**{name: getattr(settings, name) for name in shared})
 
 
 def create_app(settings: Settings | None = None, *, start_background: bool = False) -> Flask:

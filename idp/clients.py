@@ -103,6 +103,14 @@ class NewClient:
     client_secret: str | None
 
 
+def _new_client_id() -> str:
+    """Random, URL-safe, and never starting with '-' (which command lines take for an option)."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if candidate[0].isalnum():
+            return candidate
+
+
 def _check_uri(uri: str, what: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -157,7 +165,7 @@ def create_client(
     if auth_method in ("client_secret_basic", "client_secret_post"):
         secret = secrets.token_urlsafe(32)
     row = Client(
-        client_id=client_id or secrets.token_urlsafe(16),
+        client_id=client_id or _new_client_id(),
         secret_hash=hash_secret(secret) if secret else None,
         name=name,
         redirect_uris=list(dict.fromkeys(redirect_uris)),
