@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, jsonify, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -188,7 +189,7 @@ def _install_web_defaults(app: Flask, settings: Settings) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if isinstance(exc, StorageError):
+        if isinstance(exc, StorageError | OperationalError):
             code, status = "temporarily_unavailable", 503
         else:
             code, status = "server_error", 500

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from idp.cli import GROUPS
 from idp.errors import IdpError
@@ -99,7 +100,12 @@ def main() -> None:
     except IdpError as exc:
         click.echo(f"huren: {exc.message}", err=True)
         sys.exit(2)
-    except StorageError as exc:
+    except (StorageError, SQLAlchemyError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        click.echo(f"huren: storage error: {first}", err=True)
+        hint = (
+            " (has `huren db upgrade` run?)"
+            if "no such table" in first or "does not exist" in first
+            else ""
+        )
+        click.echo(f"huren: storage error: {first}{hint}", err=True)
         sys.exit(3)

@@ -117,3 +117,22 @@ def test_a_lost_master_secret_is_reported_not_replaced_silently(env: dict[str, s
     result = run(env, "db", "upgrade")
     assert result.returncode == 2
     assert "master secret does not open the stored signing keys" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["keys", "list"], ["client", "create", "--name", "x", "--grant-type", "client_credentials"]],
+)
+def test_unreachable_database_is_one_line_exit_3(tmp_path: Path, command: list[str]) -> None:
+    env = {
+        "HUREN_DATA_DIR": str(tmp_path),
+        "HUREN_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x",
+    }
+    result = run(env, *command)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+
+
+def test_missing_schema_suggests_db_upgrade(tmp_path: Path) -> None:
+    result = run({"HUREN_DATA_DIR": str(tmp_path)}, "keys", "list")
+    assert result.returncode == 3 and "huren db upgrade" in result.stderr
