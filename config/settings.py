@@ -12,9 +12,9 @@ import os
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 
@@ -91,22 +91,12 @@ class Settings:
         if len(redis_prefix) > 64:
             raise SettingsError("HUREN_REDIS_PREFIX must be at most 64 characters")
         secret_key = _secret(values.get("secret_key"), data_dir)
-        ints = {
-            name: _int(values, name, default, 0 if name == "trusted_proxies" else 1, 10**9)
-            for name, default in (
-                ("code_ttl", 60),
-                ("access_token_ttl", 600),
-                ("id_token_ttl", 600),
-                ("refresh_token_ttl", 30 * 24 * 3600),
-                ("session_ttl", 8 * 3600),
-                ("login_max_failures", 5),
-                ("login_ip_max_failures", 30),
-                ("login_window", 900),
-                ("login_lockout", 900),
-                ("trusted_proxies", 0),
-                ("backchannel_max_attempts", 8),
-                ("max_request_bytes", 64 * 1024),
+        ints = {  # every integer setting, with the default declared on the field
+            f.name: _int(
+                values, f.name, cast(int, f.default), 0 if f.name == "trusted_proxies" else 1, 10**9
             )
+            for f in fields(cls)
+            if f.type in ("int", int) and f.name != "port"
         }
         if ints["code_ttl"] > 600:
             raise SettingsError("HUREN_CODE_TTL must be at most 600 seconds (RFC 6749 §4.1.2)")

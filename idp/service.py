@@ -17,17 +17,19 @@ from .tokens import TokenPolicy, TokenService
 
 @dataclass(frozen=True)
 class IdpConfig:
+    """What the identity provider needs of the service's settings (defaults live in `Settings`)."""
+
     issuer: str
-    code_ttl: int = 60
-    access_token_ttl: int = 600
-    id_token_ttl: int = 600
-    refresh_token_ttl: int = 30 * 24 * 3600
-    session_ttl: int = 8 * 3600
-    login_max_failures: int = 5
-    login_ip_max_failures: int = 30
-    login_window: int = 900
-    login_lockout: int = 900
-    backchannel_max_attempts: int = 8
+    code_ttl: int
+    access_token_ttl: int
+    id_token_ttl: int
+    refresh_token_ttl: int
+    session_ttl: int
+    login_max_failures: int
+    login_ip_max_failures: int
+    login_window: int
+    login_lockout: int
+    backchannel_max_attempts: int
     key_refresh_interval: float = 5.0
 
 
