@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from cert_interop.cli import crypto_group
 from idp.cli import GROUPS
 from idp.errors import IdpError
 from idp.keys import KeyRing
@@ -87,7 +88,7 @@ def demo_seed(rt: Runtime) -> None:
     seed(rt)
 
 
-for group in GROUPS:
+for group in (*GROUPS, crypto_group):
     cli.add_command(group)
 
 

@@ -136,3 +136,13 @@ def test_unreachable_database_is_one_line_exit_3(tmp_path: Path, command: list[s
 def test_missing_schema_suggests_db_upgrade(tmp_path: Path) -> None:
     result = run({"HUREN_DATA_DIR": str(tmp_path)}, "keys", "list")
     assert result.returncode == 3 and "huren db upgrade" in result.stderr
+
+
+def test_crypto_commands_are_part_of_huren(tmp_path: Path) -> None:
+    data = tmp_path / "abc"
+    data.write_bytes(b"abc")
+    result = run({"HUREN_DATA_DIR": str(tmp_path)}, "crypto", "sm3", "--in", str(data))
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    )
