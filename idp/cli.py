@@ -11,7 +11,7 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from .accounts import create_user
-from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, create_client
+from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, create_client
 from .errors import IdpError
 from .keys import ALGORITHMS, KeyRing
 
@@ -54,7 +54,12 @@ def client_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="public JWK Set file for private_key_jwt",
 )
-@click.option("--id-token-alg", default="RS256", type=click.Choice(ALGORITHMS))
+@click.option(
+    "--id-token-alg",
+    default="RS256",
+    type=click.Choice(ID_TOKEN_ALGS),
+    help="id_token_signed_response_alg (SM2SM3: SM2 with SM3, for national-algorithm platforms)",
+)
 @click.option("--trusted", is_flag=True, help="a platform the province runs: no consent page")
 @click.option("--client-id", help="choose the client_id (default: random)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")

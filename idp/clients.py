@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+
+from cert_interop.jose_sm2 import ALG as SM2_ALG
 
 from .errors import ClientRegistrationError
 from .models import Client
@@ -23,6 +26,8 @@ from .models import Client
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 DEFAULT_SCOPES = ("openid", "profile", "phone", "email", "offline_access")
+# id_token_signed_response_alg: RS256 by default; SM2SM3 for platforms on national algorithms.
+ID_TOKEN_ALGS = ("RS256", "ES256", SM2_ALG)
 
 
 def hash_secret(secret: str) -> str:
@@ -159,8 +164,10 @@ def create_client(
         _check_uri(uri, "post-logout redirect URI")
     if backchannel_logout_uri:
         _check_uri(backchannel_logout_uri, "back-channel logout URI")
-    if id_token_alg not in ("RS256", "ES256"):
-        raise ClientRegistrationError("the ID token algorithm must be RS256 or ES256")
+    if id_token_alg not in ID_TOKEN_ALGS:
+        raise ClientRegistrationError(
+            "the ID token algorithm must be one of " + ", ".join(ID_TOKEN_ALGS)
+        )
     secret = None
     if auth_method in ("client_secret_basic", "client_secret_post"):
         secret = secrets.token_urlsafe(32)
@@ -185,6 +192,15 @@ def create_client(
         db.add(row)
         client = RegisteredClient.from_row(row)
     return NewClient(client=client, client_secret=secret)
+
+
+def sm2_clients_exist(sessions: sessionmaker[Session]) -> bool:
+    """Whether any client asks for SM2-signed ID tokens (then JWKS publishes the SM2 keys)."""
+    with sessions() as db:
+        found = db.scalar(
+            select(Client.client_id).where(Client.id_token_signed_response_alg == SM2_ALG).limit(1)
+        )
+    return found is not None
 
 
 def get_client(sessions: sessionmaker[Session], client_id: str) -> RegisteredClient | None:

@@ -22,12 +22,16 @@ from joserfc.errors import JoseError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from cert_interop.jose_sm2 import ALG as SM2_ALG
+from cert_interop.sm3 import sm3
 from storage.ephemeral import EphemeralStore
 
 from .keys import KeyRing
 from .models import Grant, RefreshToken
 
 SIGNING_ALGS = ["RS256", "ES256"]
+# ID tokens may also be signed with SM2 (clients that ask for it); RS256 stays first and default.
+ID_TOKEN_SIGNING_ALGS = [*SIGNING_ALGS, SM2_ALG]
 
 
 class InvalidToken(Exception):
@@ -101,10 +105,13 @@ class TokenService:
         return jwt.encode(header, claims, key, algorithms=["RS256"]), ttl
 
     def decode(self, token: str, *, typ: str | None, verify_exp: bool = True) -> dict[str, Any]:
+        """Verify one of our JWTs. `typ=None` is for ID tokens (e.g. `id_token_hint`), which may
+        be SM2-signed; typed tokens (access, logout) are only ever RS256/ES256."""
         if not token or len(token) > 8192 or token.count(".") != 2:
             raise InvalidToken("malformed")
+        algorithms = ID_TOKEN_SIGNING_ALGS if typ is None else SIGNING_ALGS
         try:
-            decoded = jwt.decode(token, self.keys.verification_keys(), algorithms=SIGNING_ALGS)
+            decoded = jwt.decode(token, self.keys.verification_keys(), algorithms=algorithms)
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise InvalidToken(f"signature: {type(exc).__name__}") from None
         if typ is not None and decoded.header.get("typ", "").lower() != typ:
@@ -235,9 +242,9 @@ class TokenService:
         if sid:
             claims["sid"] = sid
         if access_token:
-            at_hash = create_half_hash(access_token, alg)
-            if at_hash is not None:
-                claims["at_hash"] = at_hash.decode()
+            claims_hash = _at_hash(access_token, alg)
+            if claims_hash is not None:
+                claims["at_hash"] = claims_hash
         header = {"alg": alg, "typ": "JWT", "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=[alg])
 
@@ -258,6 +265,15 @@ class TokenService:
             claims["sid"] = sid
         header = {"alg": "RS256", "typ": "logout+jwt", "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=["RS256"])
+
+
+def _at_hash(access_token: str, alg: str) -> str | None:
+    """OpenID Connect Core §3.1.3.6: left half of the hash the `alg` uses (SM3 for SM2SM3)."""
+    if alg == SM2_ALG:
+        digest = sm3(access_token.encode("ascii"))
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
+    half = create_half_hash(access_token, alg)
+    return half.decode() if half is not None else None
 
 
 def new_refresh_token(db: Session, grant_id: str, ttl: int) -> str:

@@ -12,10 +12,10 @@ from werkzeug.wrappers import Response
 
 from ..accounts import find_user
 from ..claims import SUPPORTED, userinfo_claims
-from ..clients import AUTH_METHODS, RegisteredClient
+from ..clients import AUTH_METHODS, RegisteredClient, sm2_clients_exist
 from ..messages import error_body
 from ..models import Grant
-from ..tokens import SIGNING_ALGS, InvalidToken
+from ..tokens import ID_TOKEN_SIGNING_ALGS, SIGNING_ALGS, InvalidToken
 from . import bp
 from .context import current_idp
 
@@ -55,7 +55,7 @@ def discovery() -> Response:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": SIGNING_ALGS,
+        "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH,
@@ -90,7 +90,10 @@ def discovery() -> Response:
 
 @bp.route("/jwks")
 def jwks() -> Response:
-    response = jsonify(current_idp().keys.jwks())
+    # SM2 keys (kty EC, crv SM2) only once a client asks for SM2-signed ID tokens: some JOSE
+    # libraries (joserfc 1.8) fail on a whole set holding a curve they do not know.
+    idp = current_idp()
+    response = jsonify(idp.keys.jwks(include_sm2=sm2_clients_exist(idp.sessions)))
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
