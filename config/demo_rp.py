@@ -48,6 +48,13 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def _jwks(issuer: str) -> KeySet:
+    """The provider's keys as a plain RP sees them (SM2 keys, unknown to joserfc, skipped)."""
+    doc = requests.get(issuer + "/jwks", timeout=10).json()
+    keys = [k for k in doc.get("keys", []) if k.get("crv") != "SM2"]
+    return KeySet.import_key_set({"keys": keys})
+
+
 def init_demo(app: Flask, settings: Settings) -> None:
     demo = load_demo(settings.data_dir)
     if demo is None:
@@ -128,7 +135,7 @@ def init_demo(app: Flask, settings: Settings) -> None:
         if resp.status_code != 200:
             return fail(f"token endpoint: {resp.status_code} {resp.text[:200]}")
         tokens = resp.json()
-        keys = KeySet.import_key_set(requests.get(issuer + "/jwks", timeout=10).json())
+        keys = _jwks(issuer)
         try:
             claims = dict(
                 jwt.decode(tokens["id_token"], keys, algorithms=["RS256", "ES256"]).claims
@@ -171,7 +178,7 @@ def init_demo(app: Flask, settings: Settings) -> None:
     def backchannel() -> Any:
         token = request.form.get("logout_token", "")
         try:
-            keys = KeySet.import_key_set(requests.get(issuer + "/jwks", timeout=10).json())
+            keys = _jwks(issuer)
             claims = jwt.decode(token, keys, algorithms=["RS256", "ES256"]).claims
         except (JoseError, ValueError, requests.RequestException):
             return {"error": "invalid_request"}, 400
