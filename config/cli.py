@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from cert_interop.cli import crypto_group
+from cert_interop.pki_cli import pki_group
 from idp.cli import GROUPS
 from idp.errors import IdpError
 from idp.keys import KeyRing
@@ -88,7 +89,7 @@ def demo_seed(rt: Runtime) -> None:
     seed(rt)
 
 
-for group in (*GROUPS, crypto_group):
+for group in (*GROUPS, crypto_group, pki_group):
     cli.add_command(group)
 
 

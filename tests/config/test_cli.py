@@ -146,3 +146,13 @@ def test_crypto_commands_are_part_of_huren(tmp_path: Path) -> None:
     assert (
         result.stdout.strip() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
     )
+
+
+def test_pki_commands_are_part_of_huren(tmp_path: Path) -> None:
+    out = tmp_path / "pki"
+    result = run(
+        {"HUREN_DATA_DIR": str(tmp_path)}, "pki", "hierarchy", "--alg", "sm2", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    shown = run({"HUREN_DATA_DIR": str(tmp_path)}, "pki", "show", str(out / "leaf.pem"), "--json")
+    assert shown.returncode == 0 and "SM2" in shown.stdout
