@@ -21,49 +21,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import IO, Any, BinaryIO, Literal, NoReturn
+from typing import IO, Any, BinaryIO, Literal
 
 import click
 
 from . import keys as keymod
 from . import sm2, sm3, sm4
+from .cli_errors import OneLineErrors, UserError
 from .errors import CertInteropError
 
 CHUNK = 1 << 20
 SPEED_MESSAGE = bytes(range(20))  # openssl speed signs 20 bytes with SM3 and the default ID
 _HEX = frozenset(string.hexdigits)
 _SM3_BLOCK = 64
-
-
-class UserError(Exception):
-    """A problem with the command line or its inputs: one line, exit 2."""
-
-
-def _fail(message: str) -> NoReturn:
-    first = (message.strip().splitlines() or ["failed"])[0]
-    click.echo(f"error: {first}", err=True)
-    raise click.exceptions.Exit(2)
-
-
-class _OneLineErrors(click.Group):
-    """Turns usage errors and library errors below this group into one line on stderr, exit 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.exceptions.Exit:
-            raise
-        except click.UsageError as exc:
-            _fail(exc.format_message())
-        except click.ClickException as exc:
-            _fail(exc.format_message())
-        except (UserError, CertInteropError) as exc:
-            _fail(str(exc) or type(exc).__name__)
-        except OSError as exc:
-            name = f"{exc.filename}: " if exc.filename else ""
-            _fail(f"{name}{exc.strerror or exc}")
-        except ValueError as exc:  # a library refusing a value it has no typed error for
-            _fail(str(exc) or type(exc).__name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +178,7 @@ _MODES = ("c1c3c2", "c1c2c3", "asn1")
 # the groups
 
 
-@click.group("crypto", cls=_OneLineErrors)
+@click.group("crypto", cls=OneLineErrors)
 def crypto_group() -> None:
     """SM2, SM3, SM4 and speed tests, in the spirit of openssl/gmssl.
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 from cryptography.hazmat.primitives.asymmetric import ec as _cec
@@ -21,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa as _crsa
 
 from cert_interop import keys as keymod
 from cert_interop import sm2
-from cert_interop.errors import CertInteropError, MalformedInput
+from cert_interop.cli_errors import OneLineErrors
+from cert_interop.errors import MalformedInput
 from cert_interop.x509 import (
     Certificate,
     Crl,
@@ -41,29 +41,6 @@ DEFAULT_CREDIT_CODE = "91350100M000100Y43"
 DEFAULT_ORG = "测试投标有限公司"
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def _fail(message: str) -> NoReturn:
-    first = (message.strip().splitlines() or ["failed"])[0]
-    click.echo(f"error: {first}", err=True)
-    raise click.exceptions.Exit(2)
-
-
-class _OneLineErrors(click.Group):
-    """Usage errors and library errors below this group: one line on stderr, exit 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException as exc:
-            _fail(exc.format_message())
-        except CertInteropError as exc:
-            _fail(str(exc) or type(exc).__name__)
-        except OSError as exc:
-            name = f"{exc.filename}: " if exc.filename else ""
-            _fail(f"{name}{exc.strerror or exc}")
 
 
 def uscc_is_valid(code: str) -> bool:
@@ -232,7 +209,7 @@ def write_hierarchy(
     return Hierarchy(root, inter, leaf, revoked, crl, root_crl, enc_leaf, files)
 
 
-@click.group("pki", cls=_OneLineErrors)
+@click.group("pki", cls=OneLineErrors)
 def pki_group() -> None:
     """Test PKI hierarchies (RSA, ECDSA, SM2) and certificate / CRL summaries."""
 
