@@ -324,6 +324,24 @@ def _extensions(seq: Any) -> tuple[Extension, ...]:
     return tuple(out)
 
 
+def _parse_fully(cert: Any) -> None:
+    """Parse every field so structural errors surface here, except the values of extensions
+    asn1crypto does not know: some CAs put raw bytes (not DER) there, and those stay as bytes."""
+    tbs = cert["tbs_certificate"]
+    for name in tbs:
+        if name != "extensions":
+            tbs[name].native  # noqa: B018
+    cert["signature_algorithm"].native  # noqa: B018
+    cert["signature_value"].native  # noqa: B018
+    if isinstance(tbs["extensions"], _core.Void):
+        return
+    for ext in tbs["extensions"]:
+        name = ext["extn_id"].native
+        ext["critical"].native  # noqa: B018
+        if name != ext["extn_id"].dotted:  # a known extension: its value must parse
+            ext["extn_value"].parsed.native  # noqa: B018
+
+
 def _sig_alg(algo: Any) -> tuple[str, str]:
     oid = algo["algorithm"].dotted
     known = SIGNATURE_ALGORITHMS.get(oid)
@@ -372,7 +390,7 @@ def parse_certificate(data: bytes) -> Certificate:
 
 def _parse_certificate(der: bytes) -> Certificate:
     cert = _x509.Certificate.load(der, strict=True)
-    cert.native  # noqa: B018 - forces a full parse so structural errors surface here
+    _parse_fully(cert)
     tbs = cert["tbs_certificate"]
     sig_oid, sig_name = _sig_alg(cert["signature_algorithm"])
     inner_oid, _ = _sig_alg(tbs["signature"])
@@ -381,7 +399,8 @@ def _parse_certificate(der: bytes) -> Certificate:
     version = {"v1": 1, "v2": 2, "v3": 3}.get(tbs["version"].native)
     if version is None:
         raise MalformedInput("unknown certificate version")
-    extensions = _extensions(tbs["extensions"]) if tbs["extensions"].native is not None else ()
+    has_extensions = not isinstance(tbs["extensions"], _core.Void)
+    extensions = _extensions(tbs["extensions"]) if has_extensions else ()
     if version != 3 and extensions:
         raise MalformedInput("extensions in a certificate that is not v3")
     key_alg, pub, curve = _public_key(tbs["subject_public_key_info"])
@@ -396,8 +415,10 @@ def _parse_certificate(der: bytes) -> Certificate:
     ocsp: list[str] = []
     ca_issuers: list[str] = []
     san: list[GeneralName] = []
-    for ext in tbs["extensions"]:
+    for ext in tbs["extensions"] if has_extensions else ():
         name = ext["extn_id"].native
+        if name == ext["extn_id"].dotted:
+            continue  # unknown to asn1crypto: kept raw in `extensions`, never parsed
         value = ext["extn_value"].parsed
         if name == "key_usage":
             key_usage = frozenset(value.native)
