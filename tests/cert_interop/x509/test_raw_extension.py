@@ -9,7 +9,7 @@ from cert_interop.x509 import ExtensionSpec, build_certificate, parse_certificat
 
 def test_raw_extension_value_is_kept_as_bytes() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    raw = "91350100M000100Y43".encode()  # not DER: no tag, no length
+    raw = b"91350100M000100Y43"  # not DER: no tag, no length
     cert = build_certificate(
         subject=[("CN", "raw-ext")],
         subject_public_key=key.public_key(),
