@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .accounts import create_user
 from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, create_client
-from .errors import IdpError
 from .keys import ALGORITHMS, KeyRing
 
 
@@ -26,13 +25,11 @@ class CliRuntime(Protocol):
     def master_secret(self) -> bytes: ...
 
 
+# Errors: the library raises IdpError; the `huren` entry point prints it as one line, exit 2.
+
+
 def _runtime() -> CliRuntime:
     return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
-
-
-def _fail(exc: IdpError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    sys.exit(2)
 
 
 @click.group("client")
@@ -87,24 +84,20 @@ def client_create(
     scope_list = [s for item in scopes for s in item.split()]
     if not scope_list:  # an API-only client gets `api`; one that signs users in gets the OIDC set
         scope_list = ["api"] if set(grant_types) == {"client_credentials"} else list(DEFAULT_SCOPES)
-    try:
-        new = create_client(
-            _runtime().sessions,
-            name=name,
-            redirect_uris=redirect_uris,
-            post_logout_redirect_uris=post_logout,
-            backchannel_logout_uri=backchannel_logout_uri,
-            grant_types=grant_types or ("authorization_code", "refresh_token"),
-            auth_method=auth_method,
-            scopes=scope_list,
-            jwks=jwks,
-            trusted=trusted,
-            client_id=client_id,
-            id_token_alg=id_token_alg,
-        )
-    except IdpError as exc:
-        _fail(exc)
-        return
+    new = create_client(
+        _runtime().sessions,
+        name=name,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout,
+        backchannel_logout_uri=backchannel_logout_uri,
+        grant_types=grant_types or ("authorization_code", "refresh_token"),
+        auth_method=auth_method,
+        scopes=scope_list,
+        jwks=jwks,
+        trusted=trusted,
+        client_id=client_id,
+        id_token_alg=id_token_alg,
+    )
     c = new.client
     out = {
         "client_id": c.client_id,
@@ -148,18 +141,14 @@ def user_create(
 ) -> None:
     """Create an account; the password comes from the first line of stdin, never from argv."""
     password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        user = create_user(
-            _runtime().sessions,
-            username=username,
-            password=password,
-            name=name,
-            phone=phone,
-            email=email,
-        )
-    except IdpError as exc:
-        _fail(exc)
-        return
+    user = create_user(
+        _runtime().sessions,
+        username=username,
+        password=password,
+        name=name,
+        phone=phone,
+        email=email,
+    )
     if as_json:
         click.echo(json.dumps({"id": user.id, "username": user.username}, ensure_ascii=False))
     else:
@@ -188,11 +177,7 @@ def keys_rotate(algs: tuple[str, ...]) -> None:
 @click.argument("kid")
 def keys_retire(kid: str) -> None:
     """Remove a previous key from JWKS (tokens it signed stop verifying)."""
-    try:
-        info = _ring().retire(kid)
-    except IdpError as exc:
-        _fail(exc)
-        return
+    info = _ring().retire(kid)
     click.echo(f"{info.kid}  {info.alg}  {info.status}")
 
 

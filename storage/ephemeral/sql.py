@@ -72,18 +72,23 @@ class SqlEphemeralStore:
     def engine(self) -> Engine:
         return self._engine
 
-    def put(self, key: str, value: bytes, ttl: float) -> None:
-        check_key(key)
-        check_ttl(ttl)
+    def _replace(self, key: str, value: bytes, ttl: float, *, only_expired: bool) -> Any:
+        """Insert-or-replace of a value row; with `only_expired` a live row is left alone."""
         now = self._clock()
         t = ephemeral_entry
         stmt = upsert(self._engine, t).values(
             key=key, value=bytes(value), counter=None, expires_at=now + ttl
         )
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=[t.c.key],
             set_=_replace_with(stmt),
+            where=(t.c.expires_at <= now) if only_expired else None,
         )
+
+    def put(self, key: str, value: bytes, ttl: float) -> None:
+        check_key(key)
+        check_ttl(ttl)
+        stmt = self._replace(key, value, ttl, only_expired=False)
         with self._guard(), self._engine.begin() as conn:
             conn.execute(stmt)
         self._after_write()
@@ -91,18 +96,9 @@ class SqlEphemeralStore:
     def put_if_absent(self, key: str, value: bytes, ttl: float) -> bool:
         check_key(key)
         check_ttl(ttl)
-        now = self._clock()
-        t = ephemeral_entry
-        stmt = upsert(self._engine, t).values(
-            key=key, value=bytes(value), counter=None, expires_at=now + ttl
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.key],
-            set_=_replace_with(stmt),
-            where=t.c.expires_at <= now,  # only an expired row may be replaced
-        )
+        stmt = self._replace(key, value, ttl, only_expired=True)
         with self._guard(), self._engine.begin() as conn:
-            stored = conn.execute(stmt.returning(t.c.key)).first() is not None
+            stored = conn.execute(stmt.returning(ephemeral_entry.c.key)).first() is not None
         self._after_write()
         return stored
 
