@@ -16,7 +16,9 @@ order and the first failure is the reason:
    anyExtendedKeyUsage allow any);
 6. revocation by the CRLs given: a CRL counts for a certificate when its issuer name is the
    certificate's issuer, its AKI (if any) matches the issuer's SKI, the issuer may sign CRLs,
-   its signature verifies and ``this_update - skew <= at <= next_update + skew``.
+   its signature verifies and ``this_update - skew <= at <= next_update + skew``; a certificate
+   no given CRL covers is asked of the ``revocation`` checker (distribution-point CRLs, OCSP),
+   and an ``UNKNOWN`` answer fails the path unless ``soft_fail`` allows it for that issuer.
 
 The first path that passes is the answer. When none does, the failure of the first complete path
 is returned; when no path reaches an anchor, the most telling building failure (bad signature,
@@ -32,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from cert_interop.errors import CertInteropError, UnsupportedAlgorithm
+from cert_interop.revocation.api import RevocationChecker, RevocationStatus
 from cert_interop.validation.cache import SignatureCache, signature_cache
 from cert_interop.validation.status import Reason, ValidationResult
 from cert_interop.x509 import Certificate, Crl
@@ -82,6 +85,8 @@ class _Context:
     issuers_by_name: dict[bytes, list[Certificate]]
     crls_by_issuer: dict[bytes, list[Crl]]
     cache: SignatureCache
+    revocation: RevocationChecker | None = None
+    soft_fail: Callable[[Certificate], bool] = lambda _issuer: False
     complete_failure: ValidationResult | None = None
     build_failure: tuple[int, int, ValidationResult] | None = None
     algorithm: str = ""
@@ -99,6 +104,8 @@ def validate(
     require_revocation: bool = False,
     extended_key_usage: str | None = None,
     cache: SignatureCache | None = None,
+    revocation: RevocationChecker | None = None,
+    soft_fail: bool | Callable[[Certificate], bool] = False,
 ) -> ValidationResult:
     """Validate ``leaf`` up to one of ``anchors`` (trusted as given: roots or intermediates).
 
@@ -108,6 +115,10 @@ def validate(
     ``extended_key_usage``: a dotted OID or a name (``client_auth``, ``server_auth``, …).
     ``require_revocation``: without a usable CRL for a certificate below the anchor the answer
     is ``REVOCATION_UNKNOWN``; otherwise the result only says ``revocation_checked=False``.
+    ``revocation``: asked about every certificate below the anchor that no given CRL covers;
+    giving it makes revocation checking required. ``soft_fail`` (a bool, or a function of the
+    issuing CA certificate, so the policy can be per CA) turns an ``UNKNOWN`` answer into a
+    note on the result instead of ``REVOCATION_UNKNOWN``; ``REVOKED`` always fails.
     """
     ctx = _context(
         leaf,
@@ -121,6 +132,16 @@ def validate(
         extended_key_usage,
         cache,
     )
+    if revocation is not None:
+        if not callable(getattr(revocation, "check", None)):
+            raise CertInteropError("revocation must have a check(cert, issuer, at) method")
+        ctx.revocation = revocation
+    if isinstance(soft_fail, bool):
+        ctx.soft_fail = (lambda _issuer: True) if soft_fail else (lambda _issuer: False)
+    elif callable(soft_fail):
+        ctx.soft_fail = soft_fail
+    else:
+        raise CertInteropError("soft_fail must be a bool or a function of the issuer certificate")
     found = _search([leaf], ctx)
     if found is not None:
         return found
@@ -240,6 +261,7 @@ def _result(
     chain: Sequence[Certificate],
     *,
     revocation_checked: bool = False,
+    notes: Sequence[str] = (),
 ) -> ValidationResult:
     return ValidationResult(
         valid=reason is Reason.OK,
@@ -248,6 +270,7 @@ def _result(
         chain=tuple(chain),
         algorithm=ctx.algorithm,
         revocation_checked=revocation_checked,
+        notes=tuple(notes),
     )
 
 
@@ -449,35 +472,67 @@ def _check_revocation(
     chain: list[Certificate], ctx: _Context, who: Callable[[int], str]
 ) -> ValidationResult:
     covered = 0
+    notes: list[str] = []
     for i in range(len(chain) - 1):
         cert, issuer = chain[i], chain[i + 1]
         usable = [
             crl for crl in ctx.crls_by_issuer.get(cert.issuer.der, []) if _usable(crl, issuer, ctx)
         ]
-        if not usable:
-            if ctx.require_revocation:
-                return _result(
-                    ctx,
-                    Reason.REVOCATION_UNKNOWN,
-                    f"no usable CRL from '{issuer.subject.rfc4514}' covers {who(i)} at "
-                    f"{ctx.at.isoformat()} and revocation checking is required",
-                    chain,
-                )
+        if usable:
+            covered += 1
+            for crl in usable:
+                entry = crl.entry(cert.serial_number)
+                if entry is not None and entry.revocation_date <= ctx.at + ctx.skew:
+                    because = f" ({entry.reason})" if entry.reason else ""
+                    return _result(
+                        ctx,
+                        Reason.REVOKED,
+                        f"{who(i)} was revoked at {entry.revocation_date.isoformat()}{because} "
+                        f"according to the CRL of '{crl.issuer.rfc4514}' "
+                        f"(number {crl.crl_number}, this update {crl.this_update.isoformat()})",
+                        chain,
+                        revocation_checked=True,
+                    )
             continue
-        covered += 1
-        for crl in usable:
-            entry = crl.entry(cert.serial_number)
-            if entry is not None and entry.revocation_date <= ctx.at + ctx.skew:
-                because = f" ({entry.reason})" if entry.reason else ""
+        if ctx.revocation is not None:
+            answer = ctx.revocation.check(cert, issuer, ctx.at)
+            if answer.status is RevocationStatus.REVOKED:
+                when = answer.revoked_at.isoformat() if answer.revoked_at else "an unknown time"
+                because = f" ({answer.reason})" if answer.reason else ""
                 return _result(
                     ctx,
                     Reason.REVOKED,
-                    f"{who(i)} was revoked at {entry.revocation_date.isoformat()}{because} "
-                    f"according to the CRL of '{crl.issuer.rfc4514}' "
-                    f"(number {crl.crl_number}, this update {crl.this_update.isoformat()})",
+                    f"{who(i)} was revoked at {when}{because} according to {answer.source}: "
+                    f"{answer.detail}",
                     chain,
                     revocation_checked=True,
+                    notes=notes,
                 )
+            if answer.status is RevocationStatus.GOOD:
+                covered += 1
+                continue
+            if ctx.soft_fail(issuer):
+                notes.append(
+                    f"revocation of {who(i)} not checked (soft-fail): {answer.source}: "
+                    f"{answer.detail}"
+                )
+                continue
+            return _result(
+                ctx,
+                Reason.REVOCATION_UNKNOWN,
+                f"the revocation status of {who(i)} is unknown ({answer.source}: "
+                f"{answer.detail}) and the policy for '{issuer.subject.rfc4514}' is hard-fail",
+                chain,
+                notes=notes,
+            )
+        if ctx.require_revocation:
+            return _result(
+                ctx,
+                Reason.REVOCATION_UNKNOWN,
+                f"no usable CRL from '{issuer.subject.rfc4514}' covers {who(i)} at "
+                f"{ctx.at.isoformat()} and revocation checking is required",
+                chain,
+            )
     checked = len(chain) > 1 and covered == len(chain) - 1
     return _result(
         ctx,
@@ -486,6 +541,7 @@ def _check_revocation(
         f"({len(chain)} certificates)",
         chain,
         revocation_checked=checked,
+        notes=notes,
     )
 
 

@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from cert_interop.profiles.model import Identity
 from cert_interop.x509 import Certificate
 
 __all__ = ["Reason", "ValidationResult"]
@@ -43,7 +44,8 @@ class Reason(enum.Enum):
     WRONG_EXTENDED_KEY_USAGE = "wrong_extended_key_usage"
     UNKNOWN_CRITICAL_EXTENSION = "unknown_critical_extension"
     REVOCATION_UNKNOWN = "revocation_unknown"
-    """Revocation checking was required and no usable CRL covers a certificate of the path."""
+    """Revocation checking was required and no usable CRL or OCSP answer covers a certificate
+    of the path (or its source was unreachable under a hard-fail policy)."""
     MALFORMED = "malformed"
     """A certificate that parsed but cannot be processed (unsupported signature algorithm)."""
 
@@ -59,7 +61,16 @@ class ValidationResult:
     algorithm: str
     """The leaf's key algorithm: ``rsa``, ``ec`` or ``sm2``."""
     revocation_checked: bool
-    """True when a usable CRL was consulted for every certificate of the path below the anchor."""
+    """True when a usable CRL or OCSP answer covered every certificate of the path below the
+    anchor."""
+    notes: tuple[str, ...] = ()
+    """What was let pass by policy (a soft-failed revocation source), in English."""
+    identity: Identity | None = None
+    """The holder's identity as the CA's profile reads it (set by the trust store)."""
+    ca: str | None = None
+    """The trust store's name of the CA that issued the leaf (set by the trust store)."""
+    profile: str | None = None
+    """The CA identity profile applied (set by the trust store)."""
 
     @property
     def anchor(self) -> Certificate | None:
@@ -74,6 +85,10 @@ class ValidationResult:
             "detail": self.detail,
             "algorithm": self.algorithm,
             "revocation_checked": self.revocation_checked,
+            "notes": list(self.notes),
+            "ca": self.ca,
+            "profile": self.profile,
+            "identity": self.identity.as_dict() if self.identity is not None else None,
             "chain": [
                 {"subject": c.subject.rfc4514, "sha256_fingerprint": c.sha256_fingerprint}
                 for c in self.chain
