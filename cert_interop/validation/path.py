@@ -1,6 +1,7 @@
 """Offline path building and validation (RFC 5280 §6, the parts a CA-issued hierarchy needs).
 
-``validate`` builds leaf → … → anchor by issuer name (DER equality) and, where both sides carry
+``validate`` builds leaf → … → anchor by issuer name (RFC 5280 §7.1 comparison: NFKC,
+case-folded, spaces collapsed, string type ignored) and, where both sides carry
 them, authority/subject key identifiers; several candidates for one issuer are tried depth-first
 (anchors before intermediates), so re-issued and cross-certified CAs work. Each edge's signature
 is checked with :func:`cert_interop.x509.verify_signature` through a bounded memo
@@ -11,6 +12,8 @@ order and the first failure is the reason:
 2. no unknown critical extension on a certificate below the anchor (known: what x509 parses);
 3. every issuer (anchor included): basicConstraints cA, keyCertSign when key usage is present,
    pathLenConstraint (self-issued intermediates are not counted);
+   then name constraints of every CA (anchor included) on the certificates below it
+   (self-issued intermediates excepted), see :mod:`cert_interop.validation.constraints`;
 4. the leaf's key usage for ``purpose`` (absent key usage allows any purpose);
 5. the leaf's extended key usage when ``extended_key_usage`` is asked (absent EKU or
    anyExtendedKeyUsage allow any);
@@ -36,6 +39,7 @@ from typing import Literal
 from cert_interop.errors import CertInteropError, UnsupportedAlgorithm
 from cert_interop.revocation.api import RevocationChecker, RevocationStatus
 from cert_interop.validation.cache import SignatureCache, signature_cache
+from cert_interop.validation.constraints import OID_NAME_CONSTRAINTS, parse_name_constraints
 from cert_interop.validation.status import Reason, ValidationResult
 from cert_interop.x509 import Certificate, Crl
 
@@ -52,6 +56,8 @@ KNOWN_EXTENSIONS = frozenset(
         "2.5.29.15",  # keyUsage
         "2.5.29.17",  # subjectAltName
         "2.5.29.19",  # basicConstraints
+        "2.5.29.30",  # nameConstraints
+        "2.5.29.32",  # certificatePolicies (any policy accepted; no explicit policy required)
         "2.5.29.31",  # cRLDistributionPoints
         "2.5.29.35",  # authorityKeyIdentifier
         "2.5.29.37",  # extKeyUsage
@@ -82,8 +88,8 @@ class _Context:
     eku: str | None
     require_revocation: bool
     anchor_ders: frozenset[bytes]
-    issuers_by_name: dict[bytes, list[Certificate]]
-    crls_by_issuer: dict[bytes, list[Crl]]
+    issuers_by_name: dict[tuple[tuple[str, str], ...], list[Certificate]]
+    crls_by_issuer: dict[tuple[tuple[str, str], ...], list[Crl]]
     cache: SignatureCache
     revocation: RevocationChecker | None = None
     soft_fail: Callable[[Certificate], bool] = lambda _issuer: False
@@ -216,16 +222,16 @@ def _context(
                 f"{sorted(_EKU_NAMES)}"
             )
 
-    by_name: dict[bytes, list[Certificate]] = {}
+    by_name: dict[tuple[tuple[str, str], ...], list[Certificate]] = {}
     seen: set[bytes] = set()
     for cert in [*anchor_list, *inter_list]:  # anchors first: shortest paths are tried first
         if cert.der in seen:
             continue
         seen.add(cert.der)
-        by_name.setdefault(cert.subject.der, []).append(cert)
-    crls_by_issuer: dict[bytes, list[Crl]] = {}
+        by_name.setdefault(cert.subject.normalized, []).append(cert)
+    crls_by_issuer: dict[tuple[tuple[str, str], ...], list[Crl]] = {}
     for crl in crl_list:
-        crls_by_issuer.setdefault(crl.issuer.der, []).append(crl)
+        crls_by_issuer.setdefault(crl.issuer.normalized, []).append(crl)
     return _Context(
         at=at,
         skew=skew,
@@ -311,7 +317,7 @@ def _search(path: list[Certificate], ctx: _Context) -> ValidationResult | None:
             path,
         )
         return None
-    candidates = ctx.issuers_by_name.get(top.issuer.der, [])
+    candidates = ctx.issuers_by_name.get(top.issuer.normalized, [])
     in_path = {c.der for c in path}
     tried = False
     for issuer in candidates:
@@ -438,6 +444,9 @@ def _check_path(chain: list[Certificate], ctx: _Context) -> ValidationResult:
                     f"(pathLenConstraint) but the path has {below}",
                     chain,
                 )
+    broken = _check_name_constraints(chain, ctx, who)
+    if broken is not None:
+        return broken
     leaf = chain[0]
     wanted = _PURPOSE_USAGES.get(ctx.purpose)
     if wanted is not None and leaf.key_usage is not None and not (leaf.key_usage & wanted):
@@ -464,6 +473,34 @@ def _check_path(chain: list[Certificate], ctx: _Context) -> ValidationResult:
     return _check_revocation(chain, ctx, who)
 
 
+def _check_name_constraints(
+    chain: list[Certificate], ctx: _Context, who: Callable[[int], str]
+) -> ValidationResult | None:
+    for j in range(len(chain) - 1, 0, -1):
+        ext = chain[j].extension(OID_NAME_CONSTRAINTS)
+        if ext is None:
+            continue
+        try:
+            constraints = parse_name_constraints(ext.value_der)
+        except CertInteropError as exc:
+            return _result(ctx, Reason.MALFORMED, f"{who(j)}: {exc}", chain)
+        for i in range(j - 1, -1, -1):
+            if i > 0 and chain[i].self_issued:
+                continue
+            try:
+                why = constraints.violation(chain[i])
+            except CertInteropError as exc:
+                return _result(ctx, Reason.MALFORMED, f"{who(i)}: {exc}", chain)
+            if why is not None:
+                return _result(
+                    ctx,
+                    Reason.NAME_CONSTRAINTS,
+                    f"{who(i)} violates the name constraints of {who(j)}: {why}",
+                    chain,
+                )
+    return None
+
+
 def _secs(skew: timedelta) -> str:
     return f"{int(skew.total_seconds())} s"
 
@@ -476,7 +513,9 @@ def _check_revocation(
     for i in range(len(chain) - 1):
         cert, issuer = chain[i], chain[i + 1]
         usable = [
-            crl for crl in ctx.crls_by_issuer.get(cert.issuer.der, []) if _usable(crl, issuer, ctx)
+            crl
+            for crl in ctx.crls_by_issuer.get(cert.issuer.normalized, [])
+            if _usable(crl, issuer, ctx)
         ]
         if usable:
             covered += 1

@@ -42,6 +42,9 @@ class Reason(enum.Enum):
     WRONG_KEY_USAGE = "wrong_key_usage"
     """An issuer without keyCertSign, or a leaf whose key usage does not allow the purpose."""
     WRONG_EXTENDED_KEY_USAGE = "wrong_extended_key_usage"
+    NAME_CONSTRAINTS = "name_constraints"
+    """A certificate's subject or alternative name is outside what an issuing CA permits (or
+    inside what it excludes)."""
     UNKNOWN_CRITICAL_EXTENSION = "unknown_critical_extension"
     REVOCATION_UNKNOWN = "revocation_unknown"
     """Revocation checking was required and no usable CRL or OCSP answer covers a certificate

@@ -8,8 +8,11 @@ dotted OIDs. ``C`` and ``serialNumber`` are written as PrintableString (X.520), 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from asn1crypto import core as _core
@@ -17,7 +20,15 @@ from asn1crypto import x509 as _x509
 
 from cert_interop.errors import MalformedInput
 
-__all__ = ["Name", "NameAttribute", "NameSpec", "build_name", "name_from_asn1", "oid_of"]
+__all__ = [
+    "Name",
+    "NameAttribute",
+    "NameSpec",
+    "build_name",
+    "name_from_asn1",
+    "normalize_value",
+    "oid_of",
+]
 
 NameSpec = Sequence[tuple[str, str]]
 
@@ -43,6 +54,16 @@ _BY_OID: dict[str, str] = {oid: short for short, (oid, _) in _SHORT.items()}
 _LOWER: dict[str, str] = {short.lower(): short for short in _SHORT}
 _PRINTABLE_OIDS = frozenset({"2.5.4.5", "2.5.4.6"})
 _IA5_OIDS = frozenset({"1.2.840.113549.1.9.1", "0.9.2342.19200300.100.1.25"})
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_value(value: str) -> str:
+    """RFC 5280 §7.1 comparison form, approximating LDAP StringPrep (RFC 4518): NFKC, case
+    folded, insignificant spaces removed. Chinese CAs encode the same DN as PrintableString in
+    one place and UTF8String in another, and vary case and spacing between CA and leaf."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
 
 
 def oid_of(attr_type: str) -> str:
@@ -83,6 +104,15 @@ class Name:
 
     attributes: tuple[NameAttribute, ...]
     der: bytes
+
+    @cached_property
+    def normalized(self) -> tuple[tuple[str, str], ...]:
+        """(OID, normalised value) pairs in DER order: the key for name chaining."""
+        return tuple((a.oid, normalize_value(a.value)) for a in self.attributes)
+
+    def matches(self, other: Name) -> bool:
+        """Same name under RFC 5280 §7.1 comparison (byte-equal DER is the fast path)."""
+        return self.der == other.der or self.normalized == other.normalized
 
     def get(self, attr_type: str) -> list[str]:
         """Values of one attribute type (short name or OID), in DER order."""

@@ -146,7 +146,7 @@ class Certificate:
 
     @property
     def self_issued(self) -> bool:
-        return self.subject.der == self.issuer.der
+        return self.subject.matches(self.issuer)
 
     @property
     def sha256_fingerprint(self) -> str:
