@@ -14,7 +14,7 @@ from cert_interop.x509.build import (
     public_key_info,
     string_extension,
 )
-from cert_interop.x509.names import Name, NameAttribute, build_name
+from cert_interop.x509.names import Name, NameAttribute, build_name, normalize_value
 from cert_interop.x509.parse import (
     MAX_INPUT_BYTES,
     OID_SM2_CURVE,
@@ -48,6 +48,7 @@ __all__ = [
     "build_crl",
     "build_name",
     "key_identifier",
+    "normalize_value",
     "parse_certificate",
     "parse_crl",
     "public_key_info",
