@@ -40,7 +40,10 @@ __all__ = [
     "public_key_from_hex",
     "public_key_to_hex",
     "sign",
+    "sign_digest",
     "verify",
+    "verify_digest",
+    "z_value",
 ]
 
 DEFAULT_ID = b"1234567812345678"
@@ -431,6 +434,48 @@ def verify(
             return False
         return True
     return _verify_digest(pub, der, sm3(_z(pub.xy, uid) + data))
+
+
+def z_value(pub: Sm2PublicKey, uid: bytes = DEFAULT_ID) -> bytes:
+    """Z = SM3(ENTL || ID || a || b || xG || yG || xA || yA): what a signer hashes in front of
+    the message, so a peer that only sends a digest sends ``e = SM3(Z || M)``."""
+    return _z(_require_public(pub).xy, _check_uid(uid))
+
+
+def _check_digest(e: object) -> bytes:
+    if not isinstance(e, bytes | bytearray | memoryview) or len(e) != 32:
+        raise MalformedInput("an SM2 digest e = SM3(Z || M) is 32 bytes")
+    return bytes(e)
+
+
+def sign_digest(key: Sm2PrivateKey, e: bytes, *, fmt: SignatureFormat = "der") -> bytes:
+    """SM2 signature of a precomputed ``e = SM3(Z || M)`` (see :func:`z_value`)."""
+    key = _require_private(key)
+    if fmt not in ("der", "raw"):
+        raise MalformedInput("signature format must be 'der' or 'raw'")
+    der = _sign_digest(key, _check_digest(e))
+    if fmt == "der":
+        return der
+    r, s = _parse_der_signature(der)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def verify_digest(
+    pub: Sm2PublicKey,
+    signature: bytes,
+    e: bytes,
+    *,
+    fmt: Literal["der", "raw", "auto"] = "auto",
+) -> bool:
+    """Verify an SM2 signature over a precomputed ``e = SM3(Z || M)``."""
+    pub = _require_public(pub)
+    if fmt not in ("der", "raw", "auto"):
+        raise MalformedInput("signature format must be 'der', 'raw' or 'auto'")
+    e = _check_digest(e)
+    if not isinstance(signature, bytes | bytearray | memoryview):
+        return False
+    der = _signature_to_der(bytes(signature), fmt)
+    return der is not None and _verify_digest(pub, der, e)
 
 
 # --- encryption ------------------------------------------------------------------------------
