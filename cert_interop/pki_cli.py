@@ -1,5 +1,5 @@
 """`huren pki`: complete test hierarchies (root → intermediate → end entity) for RSA, ECDSA and
-SM2, and a parsed summary of a certificate or CRL.
+SM2, a parsed summary of a certificate or CRL, and a trial CRL/OCSP responder for a hierarchy.
 
 The composition root attaches :data:`pki_group` as ``huren pki``. Every error is one line on
 stderr starting with ``error:``, exit status 2.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from cert_interop import keys as keymod
 from cert_interop import sm2
 from cert_interop.cli_errors import OneLineErrors
 from cert_interop.errors import MalformedInput
+from cert_interop.revocation.responder import RevocationResponder
 from cert_interop.x509 import (
     Certificate,
     Crl,
@@ -316,3 +318,23 @@ def show_cmd(file: Path, as_json: bool) -> None:
         click.echo(json.dumps(d, ensure_ascii=False, indent=2))
     else:
         click.echo("\n".join(_text(obj)))
+
+
+@pki_group.command("serve-revocation")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+def serve_revocation_cmd(directory: Path, host: str, port: int) -> None:
+    """Serve DIRECTORY's CRLs and CA certificates and answer OCSP for its root and intermediate
+    (signed by each CA's key, revoked serials from its CRL) until interrupted. For trials only:
+    make the hierarchy with --base-url http://HOST:PORT/pki/ALG so its certificates point here."""
+    responder = RevocationResponder.from_hierarchy(directory, host=host, port=port)
+    summary = {"url": responder.base_url, "directory": str(directory)}
+    click.echo(json.dumps(summary, ensure_ascii=False), nl=True)
+    sys.stdout.flush()
+    try:
+        responder.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        responder.stop()

@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from cert_interop.ca_cli import ca_group
 from cert_interop.cli import crypto_group
 from cert_interop.pki_cli import pki_group
 from idp.cli import GROUPS
@@ -89,7 +90,7 @@ def demo_seed(rt: Runtime) -> None:
     seed(rt)
 
 
-for group in (*GROUPS, crypto_group, pki_group):
+for group in (*GROUPS, crypto_group, pki_group, ca_group):
     cli.add_command(group)
 
 

@@ -13,7 +13,10 @@ from storage.db import make_engine, make_session_factory
 from .settings import Settings
 
 IDP_MIGRATIONS = str(Path(__file__).resolve().parent.parent / "idp" / "migrations" / "versions")
-MIGRATION_LOCATIONS = (IDP_MIGRATIONS,)
+CERT_INTEROP_MIGRATIONS = str(
+    Path(__file__).resolve().parent.parent / "cert_interop" / "migrations" / "versions"
+)
+MIGRATION_LOCATIONS = (IDP_MIGRATIONS, CERT_INTEROP_MIGRATIONS)
 
 
 class Runtime:

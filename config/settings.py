@@ -28,6 +28,8 @@ SECRET_FILE = "secret.key"
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
+    ca_profiles_dir: Path
+    """CA identity profile files (``*.toml``/``*.json``) read by the trust store."""
     issuer: str
     database_url: str
     redis_url: str | None
@@ -77,6 +79,11 @@ class Settings:
         port = _int(values, "port", 8000, 1, 65535)
         host = str(values.get("host") or "127.0.0.1")
         issuer = _issuer(str(values.get("issuer") or f"http://{host}:{port}"))
+        ca_profiles_dir = (
+            Path(str(values.get("ca_profiles_dir") or data_dir / "ca-profiles"))
+            .expanduser()
+            .resolve()
+        )
         database_url = str(values.get("database_url") or f"sqlite:///{data_dir / 'huren.db'}")
         if not database_url.startswith(("sqlite:", "postgresql")):
             raise SettingsError(
@@ -106,6 +113,7 @@ class Settings:
         cookie_secure = _bool(values, "cookie_secure", issuer.startswith("https://"))
         return cls(
             data_dir=data_dir,
+            ca_profiles_dir=ca_profiles_dir,
             issuer=issuer,
             database_url=database_url,
             redis_url=str(redis_url) if redis_url else None,

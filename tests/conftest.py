@@ -28,7 +28,12 @@ DATABASE_URL_ENV = "HUREN_TEST_DATABASE_URL"
 REDIS_URL_ENV = "HUREN_TEST_REDIS_URL"
 
 MIGRATION_LOCATIONS: list[str] = [
-    str(path) for path in [ROOT / "idp" / "migrations" / "versions"] if path.is_dir()
+    str(path)
+    for path in [
+        ROOT / "idp" / "migrations" / "versions",
+        ROOT / "cert_interop" / "migrations" / "versions",
+    ]
+    if path.is_dir()
 ]
 """Versions directories of the packages on top of storage; `migrated_db_url` applies them all."""
 
