@@ -11,6 +11,9 @@ For each algorithm, in one run:
 * ``huren warm + CRLs``: warm, with the two CRLs of the hierarchy checked;
 * ``signatures only``: the two signature checks alone (``cert_interop.x509.verify_signature``),
   so ``cold - signatures`` is our overhead beyond them (goal: well under 1 ms for SM2);
+* ``trust store warm``: ``TrustStore.validate`` on SQLite with the root and intermediate stored
+  and the intermediate's CRL uploaded — snapshot, CRL check and the holder's identity read by
+  the CA profile included (what certificate login pays per request);
 * ``peer``: the Rust verifier of ``cryptography`` (``x509.verification``, client policy) on the
   same RSA/ECDSA certificates — it has no SM2, so SM2 has no peer figure.
 
@@ -37,8 +40,11 @@ from cryptography import x509 as cx509  # noqa: E402
 from cryptography.x509 import verification as cver  # noqa: E402
 
 from cert_interop.pki_cli import write_hierarchy  # noqa: E402
+from cert_interop.truststore import TrustStore  # noqa: E402
 from cert_interop.validation import SignatureCache, validate  # noqa: E402
 from cert_interop.x509 import verify_signature  # noqa: E402
+from storage.db import make_engine, make_session_factory  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
 
 
 def rate(fn: Callable[[], object], seconds: float) -> float:
@@ -54,9 +60,20 @@ def rate(fn: Callable[[], object], seconds: float) -> float:
             return n / (now - start)
 
 
+def trust_store(tmp: Path) -> TrustStore:
+    from config.runtime import MIGRATION_LOCATIONS
+
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    upgrade(url, MIGRATION_LOCATIONS)
+    return TrustStore(make_session_factory(make_engine(url)))
+
+
 def measure(alg: str, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         h = write_hierarchy(Path(tmp), alg=alg)
+        store = trust_store(Path(tmp))
+        store.add(h.root.pem() + h.intermediate.pem(), profile="default")
+        store.upload_crl(h.crl.pem())
     leaf, inter, root = h.leaf, h.intermediate, h.root
     at = dt.datetime.now(dt.UTC)
 
@@ -82,12 +99,16 @@ def measure(alg: str, seconds: float) -> dict[str, Any]:
         assert verify_signature(leaf, inter.public_key)
         assert verify_signature(inter, root.public_key)
 
+    def via_store() -> None:
+        assert store.validate(leaf, at=at).valid
+
     row: dict[str, Any] = {
         "alg": alg,
         "huren_cold_per_s": rate(cold, seconds),
         "huren_warm_per_s": rate(warm, seconds),
         "huren_warm_crls_per_s": rate(warm_crls, seconds),
         "signatures_only_per_s": rate(signatures, seconds),
+        "trust_store_warm_per_s": rate(via_store, seconds),
         "peer_per_s": None,
     }
     if alg != "sm2":
@@ -104,6 +125,7 @@ def measure(alg: str, seconds: float) -> dict[str, Any]:
     sig_ms = 1000 / row["signatures_only_per_s"]
     row["overhead_beyond_signatures_ms"] = cold_ms - sig_ms
     row["warm_ms"] = 1000 / row["huren_warm_per_s"]
+    row["trust_store_warm_ms"] = 1000 / row["trust_store_warm_per_s"]
     return row
 
 
@@ -114,7 +136,7 @@ def main() -> None:
     rows = [measure(alg, args.seconds) for alg in ("rsa", "ec", "sm2")]
     print(
         f"{'alg':4} {'cold/s':>9} {'warm/s':>9} {'warm+CRL/s':>11} {'sigs/s':>9} "
-        f"{'peer/s':>9} {'cold/peer':>9} {'overhead ms':>11} {'warm ms':>8}"
+        f"{'peer/s':>9} {'cold/peer':>9} {'overhead ms':>11} {'warm ms':>8} {'store ms':>8}"
     )
     for r in rows:
         peer = r["peer_per_s"]
@@ -123,7 +145,8 @@ def main() -> None:
             f"{r['alg']:4} {r['huren_cold_per_s']:9.1f} {r['huren_warm_per_s']:9.1f} "
             f"{r['huren_warm_crls_per_s']:11.1f} {r['signatures_only_per_s']:9.1f} "
             f"{(f'{peer:.1f}' if peer else '-'):>9} {ratio:>9} "
-            f"{r['overhead_beyond_signatures_ms']:11.3f} {r['warm_ms']:8.3f}"
+            f"{r['overhead_beyond_signatures_ms']:11.3f} {r['warm_ms']:8.3f} "
+            f"{r['trust_store_warm_ms']:8.3f}"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
