@@ -54,6 +54,9 @@ def _store() -> TrustStore:
     rt: CliRuntime = click.get_current_context().find_root().obj
     if rt is None or not hasattr(rt, "sessions"):
         raise UserError("huren ca needs the huren runtime (run it as `huren ca …`)")
+    built = getattr(rt, "trust_store", None)  # the service's own, with online revocation
+    if isinstance(built, TrustStore):
+        return built
     return TrustStore(rt.sessions, profiles_dir=Path(rt.settings.ca_profiles_dir))
 
 

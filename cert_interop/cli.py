@@ -20,7 +20,7 @@ import string
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import IO, Any, BinaryIO, Literal
 
 import click
@@ -28,6 +28,7 @@ import click
 from . import keys as keymod
 from . import sm2, sm3, sm4
 from .cli_errors import OneLineErrors, UserError
+from .cli_io import input_file, output_file
 from .errors import CertInteropError
 
 CHUNK = 1 << 20
@@ -40,21 +41,8 @@ _SM3_BLOCK = 64
 # input and output
 
 
-@contextmanager
-def _reader(path: str) -> Iterator[BinaryIO]:
-    if path == "-":
-        yield sys.stdin.buffer
-        return
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with fh:
-        yield fh
-
-
 def _read_all(path: str) -> bytes:
-    with _reader(path) as fh:
+    with input_file(path) as fh:
         return fh.read()
 
 
@@ -73,32 +61,6 @@ def _not_same(in_path: str, out_path: str | None) -> None:
     with suppress(OSError):
         if os.path.samefile(in_path, out_path):
             raise UserError(f"--out {out_path} is the --in file")
-
-
-@contextmanager
-def _writer(path: str | None, *, private: bool = False) -> Iterator[BinaryIO]:
-    """stdout for None or '-'; else the file, removed again if the command fails."""
-    if path is None or path == "-":
-        out = sys.stdout.buffer
-        yield out
-        out.flush()
-        return
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    try:
-        fd = os.open(path, flags, 0o600 if private else 0o666)
-        if private:
-            os.fchmod(fd, 0o600)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    ok = False
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        ok = True
-    finally:
-        if not ok:
-            with suppress(OSError):
-                os.unlink(path)
 
 
 def _hex(value: str, what: str) -> bytes:
@@ -217,10 +179,10 @@ def sm2_keygen(out_key: str | None, out_pub: str | None, fmt: str | None) -> Non
         priv_text = _pem_text(keymod.dump_private_key(key, "pem"))
         pub_text = _pem_text(keymod.dump_public_key(pub, "pem"))
     if out_key:
-        with _writer(out_key, private=True) as fh:
+        with output_file(out_key, private=True) as fh:
             fh.write(priv_text.encode())
     if out_pub:
-        with _writer(out_pub) as fh:
+        with output_file(out_pub) as fh:
             fh.write(pub_text.encode())
     labelled = fmt == "hex"
     if not out_key:
@@ -319,7 +281,7 @@ def sm2_encrypt(pub_arg: str, in_path: str, mode: sm2.CipherMode, out_path: str 
     pub = _public_key(pub_arg)
     _not_same(in_path, out_path)
     ct = sm2.encrypt(pub, _read_all(in_path), mode=mode)
-    with _writer(out_path) as fh:
+    with output_file(out_path) as fh:
         fh.write(ct)
 
 
@@ -336,7 +298,7 @@ def sm2_decrypt(
     key = _private_key(key_arg, password)
     _not_same(in_path, out_path)
     pt = sm2.decrypt(key, _read_all(in_path), mode=mode)
-    with _writer(out_path, private=True) as fh:
+    with output_file(out_path, private=True) as fh:
         fh.write(pt)
 
 
@@ -373,7 +335,7 @@ def sm3_command(in_path: str, hmac_key: str | None) -> None:
     h: _HmacSm3 | sm3.SM3 = (
         _HmacSm3(_hex(hmac_key, "--hmac-key")) if hmac_key is not None else sm3.SM3()
     )
-    with _reader(in_path) as fh:
+    with input_file(in_path) as fh:
         for block in _chunks(fh):
             h.update(block)
     click.echo(h.hexdigest())
@@ -443,10 +405,10 @@ def sm4_encrypt(
     _not_same(in_path, out_path)
     if mode == "gcm":
         ct = sm4.encrypt_gcm(key, iv, _read_all(in_path), aad)
-        with _writer(out_path) as out:
+        with output_file(out_path) as out:
             out.write(ct)
         return
-    with _reader(in_path) as fh, _writer(out_path) as out:
+    with input_file(in_path) as fh, output_file(out_path) as out:
         _stream(fh, out, sm4.cbc_encryptor(key, iv))
 
 
@@ -464,12 +426,12 @@ def sm4_decrypt(
     key, iv, aad = _sm4_params(key_hex, iv_hex, mode, aad_hex)
     _not_same(in_path, out_path)
     if mode == "cbc":
-        with _reader(in_path) as fh, _writer(out_path, private=True) as out:
+        with input_file(in_path) as fh, output_file(out_path, private=True) as out:
             _stream(fh, out, sm4.cbc_decryptor(key, iv))
         return
     data = _read_all(in_path)
     pt = sm4.decrypt_gcm(key, iv, data, aad) if mode == "gcm" else sm4.decrypt_ecb(key, data)
-    with _writer(out_path, private=True) as out:
+    with output_file(out_path, private=True) as out:
         out.write(pt)
 
 
@@ -547,6 +509,12 @@ def speed_sm2(seconds: float, as_json: bool) -> None:
 
 
 __all__ = ["crypto_group", "sm2_speed"]
+
+# `huren crypto cms …` and `huren crypto cert …` (cert_interop/cms_cli.py)
+from .cms_cli import cert_group, cms_group  # noqa: E402
+
+crypto_group.add_command(cms_group)
+crypto_group.add_command(cert_group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(crypto_group.main())

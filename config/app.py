@@ -25,6 +25,7 @@ from storage.db import make_engine, make_session_factory, ping
 from storage.ephemeral import open_store
 from storage.errors import StorageError
 
+from .crypto_api import init_crypto_api, make_trust_store
 from .settings import Settings
 
 LOCALES = ("zh", "en")
@@ -114,6 +115,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
 
     Babel(app, locale_selector=locale)
     init_idp(app, idp)
+    trust_store = make_trust_store(settings, sessions, store)
+    app.extensions["huren.trust_store"] = trust_store
+    init_crypto_api(app, settings, idp, trust_store)
     _install_web_defaults(app, settings)
     _install_health(app)
     from .demo_rp import init_demo

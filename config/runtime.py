@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cert_interop.truststore import TrustStore
 from storage.db import make_engine, make_session_factory
 
 from .settings import Settings
@@ -34,6 +35,16 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def trust_store(self) -> TrustStore:
+        """The trust store as the service builds it (online revocation per the settings)."""
+        from storage.ephemeral import open_store
+
+        from .crypto_api import make_trust_store
+
+        store = open_store(self.engine, self.settings.redis_url, self.settings.redis_prefix)
+        return make_trust_store(self.settings, self.sessions, store)
 
     @property
     def master_secret(self) -> bytes:

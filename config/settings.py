@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -49,8 +50,17 @@ class Settings:
     trusted_proxies: int = 0
     backchannel_max_attempts: int = 8
     max_request_bytes: int = 64 * 1024
+    api_max_request_bytes: int = 16 * 1024 * 1024
+    """Body limit of the integrator API (/api/v1): envelopes travel base64 in JSON."""
     default_locale: str = "zh"
     cookie_secure: bool = False
+    revocation_online: bool = True
+    """Ask the CRL distribution points and OCSP responders named in certificates."""
+    revocation_timeout: int = 5
+    """Seconds allowed to one CRL download or OCSP exchange."""
+    platform_keys: tuple[tuple[str, str], ...] = ()
+    """(name, token URI) of the keys the service holds for the platform (e.g. the bid-opening
+    key): ``name=URI`` pairs separated by spaces, or a TOML table."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +121,8 @@ class Settings:
         if locale not in ("zh", "en"):
             raise SettingsError("HUREN_DEFAULT_LOCALE must be zh or en")
         cookie_secure = _bool(values, "cookie_secure", issuer.startswith("https://"))
+        if not 1 <= ints["revocation_timeout"] <= 60:
+            raise SettingsError("HUREN_REVOCATION_TIMEOUT must be 1 to 60 seconds")
         return cls(
             data_dir=data_dir,
             ca_profiles_dir=ca_profiles_dir,
@@ -123,8 +135,46 @@ class Settings:
             secret_key=secret_key,
             default_locale=locale,
             cookie_secure=cookie_secure,
+            revocation_online=_bool(values, "revocation_online", True),
+            platform_keys=_platform_keys(values.get("platform_keys")),
             **ints,
         )
+
+
+_KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _platform_keys(raw: Any) -> tuple[tuple[str, str], ...]:
+    """``name=URI name=URI`` (URIs carry no spaces) or a TOML table ``{name = "URI"}``."""
+    if raw is None or raw == "":
+        return ()
+    pairs: list[tuple[str, str]]
+    if isinstance(raw, Mapping):
+        pairs = [(str(k), str(v)) for k, v in raw.items()]
+    elif isinstance(raw, str):
+        pairs = []
+        for item in raw.split():
+            name, sep, uri = item.partition("=")
+            if not sep or not uri:
+                raise SettingsError(
+                    "HUREN_PLATFORM_KEYS must be name=URI pairs separated by spaces, "
+                    f"e.g. bid-opening=pkcs11:token=Huren;object=bid-opening (got {name!r})"
+                )
+            pairs.append((name, uri))
+    else:
+        raise SettingsError("HUREN_PLATFORM_KEYS must be a string or a table")
+    seen: set[str] = set()
+    for name, uri in pairs:
+        if not _KEY_NAME.match(name):
+            raise SettingsError(
+                f"platform key name {name!r}: lower-case letters, digits, '-' and '_' only"
+            )
+        if name in seen:
+            raise SettingsError(f"platform key {name!r} is named twice")
+        if not uri.startswith(("pkcs11:", "file:")):
+            raise SettingsError(f"platform key {name!r}: the URI must start pkcs11: or file:")
+        seen.add(name)
+    return tuple(pairs)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -44,6 +44,7 @@ def huren(db_url: str, tmp_path: Path) -> Huren:
         if name.startswith("HUREN_") and not name.startswith("HUREN_TEST_")
     }
     env.update({"HUREN_DATA_DIR": str(tmp_path / "var"), "HUREN_DATABASE_URL": db_url})
+    env["HUREN_REVOCATION_ONLINE"] = "false"  # offline CLI checks; online ones: tests/idp
     run = Huren(env)
     upgraded = run("db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output

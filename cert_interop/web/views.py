@@ -1,0 +1,237 @@
+"""Endpoints of the integrator API. Each reads JSON, calls the library, answers JSON."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from cert_interop import signatures
+from cert_interop.errors import (
+    CertInteropError,
+    DecryptionFailed,
+    InvalidKey,
+    MalformedInput,
+    UnsupportedAlgorithm,
+)
+from cert_interop.keys import key_algorithm
+from cert_interop.validation import ValidationResult
+from cert_interop.web import cms_views, inputs
+from cert_interop.web.api import ApiError, Caller, CryptoApi, PlatformKey
+from cert_interop.web.messages import error_body
+from cert_interop.web.openapi import openapi_document
+
+F = TypeVar("F", bound=Callable[..., Any])
+_EXTENSION = "huren.crypto_api"
+_PURPOSES = ("sign", "encrypt", "any")
+
+
+def _api() -> CryptoApi:
+    api: CryptoApi = current_app.extensions[_EXTENSION]
+    return api
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def requires(scope: str) -> Callable[[F], F]:
+    """Bearer token with ``scope`` (RFC 6750 answers on failure)."""
+
+    def wrap(view: F) -> F:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            kind, _, token = header.partition(" ")
+            if kind.lower() != "bearer" or not token.strip():
+                raise ApiError(
+                    "invalid_token",
+                    401,
+                    "missing bearer token",
+                    WWW_Authenticate='Bearer realm="huren"',
+                )
+            caller: Caller = _api().authorize(token.strip())
+            if scope not in caller.scopes:
+                raise ApiError(
+                    "insufficient_scope",
+                    403,
+                    f"this call needs the scope {scope}",
+                    WWW_Authenticate=f'Bearer realm="huren", error="insufficient_scope", '
+                    f'scope="{scope}"',
+                )
+            return view(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def _validation(result: ValidationResult) -> dict[str, Any]:
+    return result.as_dict()
+
+
+def _platform_key(name: str | None) -> PlatformKey:
+    keys = _api().platform_keys
+    if name is None:
+        if len(keys) != 1:
+            raise ApiError("invalid_request", 400, "'key' names the platform key to use")
+        return next(iter(keys.values()))
+    key = keys.get(name)
+    if key is None:
+        raise ApiError("unknown_key", 404, f"no platform key named {name!r}")
+    return key
+
+
+def crypto_api_blueprint(api: CryptoApi) -> Blueprint:
+    bp = Blueprint("crypto_api", __name__, url_prefix="/api/v1")
+
+    @bp.record_once
+    def _install(state: Any) -> None:
+        state.app.extensions[_EXTENSION] = api
+
+    @bp.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Response:
+        response = jsonify(error_body(exc.code, exc.english))
+        response.status_code = exc.status
+        for name, value in exc.headers.items():
+            response.headers[name.replace("_", "-")] = value
+        return response
+
+    @bp.errorhandler(CertInteropError)
+    def library_error(exc: CertInteropError) -> Response:
+        code = next(
+            (
+                name
+                for kind, name in (
+                    (MalformedInput, "malformed_input"),
+                    (InvalidKey, "invalid_key"),
+                    (UnsupportedAlgorithm, "unsupported_algorithm"),
+                    (DecryptionFailed, "decryption_failed"),
+                )
+                if isinstance(exc, kind)
+            ),
+            "invalid_request",
+        )
+        response = jsonify(error_body(code, str(exc)))
+        response.status_code = 422 if code == "decryption_failed" else 400
+        return response
+
+    @bp.before_request
+    def body_limit() -> None:
+        request.max_content_length = api.max_request_bytes
+
+    @bp.after_request
+    def no_store(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    bp.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
+    bp.add_url_rule("/certificates/validate", "validate", validate_certificate, methods=["POST"])
+    bp.add_url_rule("/signatures/verify", "verify", verify_signature, methods=["POST"])
+    bp.add_url_rule("/signatures", "sign", sign, methods=["POST"])
+    bp.add_url_rule("/envelopes", "encrypt", encrypt, methods=["POST"])
+    bp.add_url_rule("/envelopes/decrypt", "decrypt", decrypt, methods=["POST"])
+    bp.add_url_rule("/platform-keys", "platform_keys", platform_keys)
+    return bp
+
+
+@requires("crypto:verify")
+def validate_certificate() -> Response:
+    doc = inputs.body()
+    leaf = inputs.certificate(doc.get("certificate"), "certificate")
+    result = _api().trust_store.validate(
+        leaf,
+        intermediates=inputs.certificates(doc, "chain"),
+        purpose=inputs.choice(doc, "purpose", _PURPOSES, "sign"),
+        at=inputs.timestamp(doc, "at"),
+        extended_key_usage=inputs.text(doc, "extended_key_usage"),
+    )
+    return jsonify(_validation(result))
+
+
+@requires("crypto:verify")
+def verify_signature() -> Response:
+    doc = inputs.body()
+    kind = inputs.choice(doc, "format", ("raw", "cms"), "raw")
+    if kind == "cms":
+        return cms_views.verify_cms(doc)
+    leaf = inputs.certificate(doc.get("certificate"), "certificate")
+    algorithm = inputs.text(doc, "algorithm") or signatures.default_algorithm(leaf.public_key)
+    signer_id = inputs.text(doc, "signer_id")
+    signature_ok = signatures.verify(
+        leaf.public_key,
+        algorithm,
+        inputs.binary(doc, "signature", required=True) or b"",
+        data=inputs.binary(doc, "data"),
+        digest=inputs.binary(doc, "digest"),
+        **({"uid": signer_id.encode()} if signer_id is not None else {}),
+    )
+    result = _api().trust_store.validate(
+        leaf,
+        intermediates=inputs.certificates(doc, "chain"),
+        purpose="sign",
+        at=inputs.timestamp(doc, "at"),
+    )
+    return jsonify(
+        {
+            "valid": signature_ok and result.valid,
+            "signature_valid": signature_ok,
+            "algorithm": algorithm,
+            "certificate": _validation(result),
+        }
+    )
+
+
+@requires("crypto:sign")
+def sign() -> Response:
+    doc = inputs.body()
+    key = _platform_key(inputs.text(doc, "key"))
+    kind = inputs.choice(doc, "format", ("raw", "cms"), "raw")
+    if kind == "cms":
+        return cms_views.sign_cms(doc, key)
+    algorithm = inputs.text(doc, "algorithm") or signatures.default_algorithm(
+        key.certificate.public_key
+    )
+    signature = key.sign(
+        algorithm, data=inputs.binary(doc, "data"), digest=inputs.binary(doc, "digest")
+    )
+    return jsonify(
+        {
+            "signature": _b64(signature),
+            "algorithm": algorithm,
+            "certificate": key.certificate.pem().decode(),
+        }
+    )
+
+
+@requires("crypto:encrypt")
+def encrypt() -> Response:
+    return cms_views.encrypt()
+
+
+@requires("crypto:decrypt")
+def decrypt() -> Response:
+    doc = inputs.body()
+    return cms_views.decrypt(_platform_key(inputs.text(doc, "key")), doc)
+
+
+def platform_keys() -> Response:
+    """Public: the certificates integrators encrypt to (e.g. the bid-opening key)."""
+    return jsonify(
+        {
+            "keys": [
+                {
+                    "name": name,
+                    "algorithm": key_algorithm(key.certificate.public_key),
+                    "key_usage": sorted(key.certificate.key_usage or ()),
+                    "subject": key.certificate.subject.rfc4514,
+                    "sha256_fingerprint": key.certificate.sha256_fingerprint,
+                    "certificate": key.certificate.pem().decode(),
+                }
+                for name, key in sorted(_api().platform_keys.items())
+            ]
+        }
+    )

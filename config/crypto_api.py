@@ -1,0 +1,145 @@
+"""Wiring of the integrator API: provider access tokens, the SQL trust store with online
+revocation, and platform keys opened through the unified driver.
+
+The blueprint (floor 1) cannot import the provider or the drivers; this composition root
+adapts them to its protocols.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from cert_interop.revocation import DefaultChecker
+from cert_interop.truststore import TrustStore
+from cert_interop.web import ApiError, Caller, CryptoApi, crypto_api_blueprint
+from cert_interop.x509 import Certificate, parse_certificate
+from drivers.errors import DecryptionFailed as TokenDecryptionFailed
+from drivers.errors import TokenError, UnsupportedMechanism
+from drivers.uri import open_token
+from idp.tokens import InvalidToken
+from storage.ephemeral.api import EphemeralStore
+
+from .settings import Settings
+
+# names the library uses for key transport → the driver's mechanism names
+_UNWRAP = {
+    "rsa-oaep-sha256": "rsa-oaep-sha256",
+    "rsa-oaep-sha1": "rsa-oaep-sha1",
+    "rsa-oaep": "rsa-oaep-sha1",
+    "rsa-pkcs1v15": "rsa-pkcs1",
+    "rsa-pkcs1": "rsa-pkcs1",
+    "sm2": "sm2",
+}
+
+
+def make_trust_store(
+    settings: Settings, sessions: sessionmaker[Session], store: EphemeralStore | None
+) -> TrustStore:
+    """The one trust store of a process; online revocation when the settings allow it."""
+    checker = (
+        DefaultChecker(store, timeout=float(settings.revocation_timeout))
+        if settings.revocation_online
+        else None
+    )
+    return TrustStore(sessions, profiles_dir=settings.ca_profiles_dir, revocation=checker)
+
+
+class TokenPlatformKey:
+    """A platform key behind a token URI, opened on first use and reopened after a failure
+    (an HSM session can drop; the next request should not need a restart). Operations are
+    serialised: a PKCS#11 session is not safe for concurrent use by several threads."""
+
+    def __init__(self, name: str, uri: str) -> None:
+        self._name, self._uri = name, uri
+        self._lock = threading.RLock()
+        self._token: Any = None
+        self._key_id = b""
+        self._certificate: Certificate | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _open(self) -> tuple[Any, bytes, Certificate]:
+        if self._token is None or self._certificate is None:
+            try:
+                token = open_token(self._uri)
+                listed = token.certificates()
+            except TokenError as exc:
+                raise _unavailable(self._name, exc) from None
+            if not listed:
+                token.close()
+                raise ApiError(
+                    "key_unavailable", 503, f"platform key {self._name!r} has no certificate"
+                )
+            self._token, self._key_id = token, listed[0].key_id
+            self._certificate = parse_certificate(listed[0].certificate)
+        return self._token, self._key_id, self._certificate
+
+    def _drop(self) -> None:
+        if self._token is not None:
+            with contextlib.suppress(TokenError):
+                self._token.close()
+        self._token = None
+
+    @property
+    def certificate(self) -> Certificate:
+        with self._lock:
+            return self._open()[2]
+
+    def sign(self, algorithm: str, *, data: bytes | None, digest: bytes | None) -> bytes:
+        with self._lock:
+            token, key_id, _ = self._open()
+            try:
+                sig: bytes = token.sign(key_id, data, digest=digest, mechanism=algorithm)
+            except UnsupportedMechanism as exc:
+                raise ApiError("unsupported_algorithm", 400, str(exc)) from None
+            except TokenError as exc:
+                self._drop()
+                raise _unavailable(self._name, exc) from None
+            return sig
+
+    def unwrap(self, encrypted_key: bytes, algorithm: str) -> bytes:
+        mechanism = _UNWRAP.get(algorithm)
+        if mechanism is None:
+            raise ApiError("unsupported_algorithm", 400, f"key transport {algorithm!r}")
+        with self._lock:
+            token, key_id, _ = self._open()
+            try:
+                key: bytes = token.decrypt(key_id, encrypted_key, mechanism=mechanism)
+            except TokenDecryptionFailed:
+                raise ApiError("decryption_failed", 422) from None
+            except UnsupportedMechanism as exc:
+                raise ApiError("unsupported_algorithm", 400, str(exc)) from None
+            except TokenError as exc:
+                self._drop()
+                raise _unavailable(self._name, exc) from None
+            return key
+
+
+def _unavailable(name: str, exc: TokenError) -> ApiError:
+    # the driver's messages never carry the PIN; the class name says what went wrong
+    return ApiError("key_unavailable", 503, f"platform key {name!r}: {type(exc).__name__}")
+
+
+def init_crypto_api(app: Flask, settings: Settings, idp: Any, trust_store: TrustStore) -> None:
+    """Register ``/api/v1`` (certificates, signatures, envelopes, platform keys)."""
+
+    def authorize(token: str) -> Caller:
+        try:
+            claims = idp.tokens.verify_access_token(token)
+        except InvalidToken:
+            raise ApiError(
+                "invalid_token", 401, WWW_Authenticate='Bearer realm="huren", error="invalid_token"'
+            ) from None
+        scopes = str(claims.get("scope") or "").split()
+        return Caller(str(claims.get("client_id") or ""), frozenset(scopes))
+
+    keys = {name: TokenPlatformKey(name, uri) for name, uri in settings.platform_keys}
+    api = CryptoApi(authorize, trust_store, keys, settings.api_max_request_bytes)
+    app.register_blueprint(crypto_api_blueprint(api))
