@@ -37,6 +37,7 @@ from cert_interop.cms.ciphers import (
     ContentEncryptor,
     ciphertext_length,
 )
+from cert_interop.cms.content_info import enter_content_info, leave_content_info
 from cert_interop.cms.recipients import Unwrap, recipient_info, recover_key
 from cert_interop.cms.status import DecryptResult
 from cert_interop.cms.streams import (
@@ -221,22 +222,11 @@ def decrypt(
         raise DecryptionFailed("the private key does not belong to the certificate")
     src, _ = open_input(cms)
     r = BerReader(src)
-    h = r.header()
-    if not h.is_(UNIVERSAL, 16, True):
-        raise MalformedInput("not a CMS ContentInfo (no SEQUENCE)")
-    f0 = r.enter(h)
-    outer = read_oid(r)
+    outer, frames = enter_content_info(
+        r, {O.AUTH_ENVELOPED_DATA, *O.ENVELOPED_TYPES}, "EnvelopedData"
+    )
+    f2 = frames[2]
     auth = outer == O.AUTH_ENVELOPED_DATA
-    if not auth and outer not in O.ENVELOPED_TYPES:
-        raise MalformedInput(f"not an EnvelopedData: content type {O.name_of(outer)}")
-    h = r.header()
-    if not h.is_(CONTEXT, 0, True):
-        raise MalformedInput("ContentInfo without [0] content")
-    f1 = r.enter(h)
-    h = r.header()
-    if not h.is_(UNIVERSAL, 16, True):
-        raise MalformedInput("EnvelopedData is not a SEQUENCE")
-    f2 = r.enter(h)
     read_int(r)  # version: every version is read the same way
     h = r.header()
     if h.is_(CONTEXT, 0, True):
@@ -290,12 +280,7 @@ def decrypt(
         if not h.is_(CONTEXT, 2 if auth else 1, True):
             raise MalformedInput("unexpected data at the end of EnvelopedData")
         r.element(MAX_SMALL, h)  # unprotected / unauthenticated attributes
-    for frame, what in ((f2, "EnvelopedData"), (f1, "[0]"), (f0, "ContentInfo")):
-        if r.more(frame):
-            raise MalformedInput(f"unexpected data at the end of {what}")
-        r.leave(frame)
-    if not r.at_eof():
-        raise MalformedInput("trailing data after the CMS message")
+    leave_content_info(r, frames, "EnvelopedData")
     last = dec.finalize(mac)
     if last:
         sink.write(last)

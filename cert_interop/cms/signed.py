@@ -37,6 +37,7 @@ from cert_interop.cms.ber import (
     read_int,
     read_oid,
 )
+from cert_interop.cms.content_info import enter_content_info, leave_content_info
 from cert_interop.cms.signer_info import HASHES, DigestKey
 from cert_interop.cms.status import SignedDataResult
 from cert_interop.cms.streams import (
@@ -454,21 +455,7 @@ def _hash_with_prefix(k: DigestKey) -> hashes.Hash:
 def _parse(
     r: BerReader, hs: dict[DigestKey, hashes.Hash], out: Writable | None, counter: list[int]
 ) -> _Parsed:
-    h = r.header()
-    if not h.is_(UNIVERSAL, 16, True):
-        raise MalformedInput("not a CMS ContentInfo (no SEQUENCE)")
-    f0 = r.enter(h)
-    outer = read_oid(r)
-    if outer not in O.SIGNED_TYPES:
-        raise MalformedInput(f"not a SignedData: content type {O.name_of(outer)}")
-    h = r.header()
-    if not h.is_(CONTEXT, 0, True):
-        raise MalformedInput("ContentInfo without [0] content")
-    f1 = r.enter(h)
-    h = r.header()
-    if not h.is_(UNIVERSAL, 16, True):
-        raise MalformedInput("SignedData is not a SEQUENCE")
-    f2 = r.enter(h)
+    outer, frames = enter_content_info(r, O.SIGNED_TYPES, "SignedData")
     version = read_int(r)
     h = r.header()
     if not h.is_(UNIVERSAL, 17, True):
@@ -528,10 +515,5 @@ def _parse(
     if not h.is_(UNIVERSAL, 17, True):
         raise MalformedInput("signerInfos is not a SET")
     infos = guard("signerInfos", lambda: children(r.element(MAX_SIGNER_INFOS, h), MAX_SIGNERS))
-    for frame, what in ((f2, "SignedData"), (f1, "[0]"), (f0, "ContentInfo")):
-        if r.more(frame):
-            raise MalformedInput(f"unexpected data at the end of {what}")
-        r.leave(frame)
-    if not r.at_eof():
-        raise MalformedInput("trailing data after the CMS message")
+    leave_content_info(r, frames, "SignedData")
     return _Parsed(outer, etype, version, announced, attached, mark, certs, skipped, infos)

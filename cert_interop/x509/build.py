@@ -69,7 +69,7 @@ _EKU_NAMES = {
     "time_stamping": "1.3.6.1.5.5.7.3.8",
     "ocsp_signing": "1.3.6.1.5.5.7.3.9",
 }
-_CRL_REASONS = frozenset(
+REVOCATION_REASONS = frozenset(
     {
         "unspecified",
         "key_compromise",
@@ -391,7 +391,7 @@ def build_crl(
             "revocation_date": _time(r.revocation_date),
         }
         if r.reason is not None:
-            if r.reason not in _CRL_REASONS:
+            if r.reason not in REVOCATION_REASONS:
                 raise MalformedInput(f"unknown CRL reason {r.reason!r}")
             entry["crl_entry_extensions"] = [
                 {"extn_id": "crl_reason", "critical": False, "extn_value": r.reason}

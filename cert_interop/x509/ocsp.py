@@ -38,7 +38,7 @@ from cert_interop.errors import (
     UnsupportedAlgorithm,
 )
 from cert_interop.keys import PrivateKey, PublicKey
-from cert_interop.x509.build import _sig_algorithm, _sign, public_key_info
+from cert_interop.x509.build import REVOCATION_REASONS, _sig_algorithm, _sign, public_key_info
 from cert_interop.x509.names import Name, name_from_asn1
 from cert_interop.x509.parse import (
     SIGNATURE_ALGORITHMS,
@@ -95,20 +95,6 @@ _SIGNATURE_HASHES: dict[str, Callable[[], _hashes.HashAlgorithm]] = {
     "sha512": _hashes.SHA512,
 }
 _NONCE_MIN, _NONCE_MAX = 1, 32
-_REASONS = frozenset(
-    {
-        "unspecified",
-        "key_compromise",
-        "ca_compromise",
-        "affiliation_changed",
-        "superseded",
-        "cessation_of_operation",
-        "certificate_hold",
-        "remove_from_crl",
-        "privilege_withdrawn",
-        "aa_compromise",
-    }
-)
 
 OcspCertStatus = Literal["good", "revoked", "unknown"]
 
@@ -382,7 +368,7 @@ def _single_asn1(single: SingleResponse) -> dict[str, Any]:
             "revocation_time": _generalized(single.revoked_at, "revoked_at"),
         }
         if single.reason is not None:
-            if single.reason not in _REASONS:
+            if single.reason not in REVOCATION_REASONS:
                 raise MalformedInput(f"unknown revocation reason {single.reason!r}")
             info["revocation_reason"] = single.reason
         status = _ocsp.CertStatus(name="revoked", value=_ocsp.RevokedInfo(info))
