@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 import click
 
+from cert_interop.pki_cli import write_hierarchy
 from idp.accounts import create_user
 from idp.clients import create_client, get_client
 
@@ -20,6 +22,9 @@ from .runtime import Runtime
 
 DEMO_FILE = "demo.json"
 DEMO_CLIENT_ID = "huren-demo-rp"
+DEMO_API_CLIENT_ID = "huren-demo-api"
+DEMO_PKI_DIR = "demo-pki"
+CRYPTO_SCOPES = ["crypto:verify", "crypto:sign", "crypto:encrypt", "crypto:decrypt"]
 
 
 def load_demo(data_dir: os.PathLike[str] | str) -> dict[str, Any] | None:
@@ -60,10 +65,10 @@ def seed(rt: Runtime) -> None:
             "username": "demo",
             "password": password,
         }
-        path = settings.data_dir / DEMO_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(demo, fh)
+        _save(settings.data_dir, demo)
+    if "api_client_id" not in demo or get_client(rt.sessions, demo["api_client_id"]) is None:
+        demo.update(_seed_crypto(rt))
+        _save(settings.data_dir, demo)
     base = f"http://{settings.host}:{settings.port}"
     click.echo("")
     click.echo("Huren demo")
@@ -72,4 +77,41 @@ def seed(rt: Runtime) -> None:
     click.echo(f"  demo client_id:      {demo['client_id']}")
     click.echo(f"  demo client_secret:  {demo['client_secret']}")
     click.echo(f"  discovery:           {settings.issuer}/.well-known/openid-configuration")
+    click.echo(f"  API client (crypto): {demo['api_client_id']} / {demo['api_client_secret']}")
+    click.echo(f"  demo SM2 PKI:        {demo['pki_dir']} (trusted, profile gmt0015-2012)")
+    click.echo(f"  API description:     {settings.issuer}/api/v1/openapi.json")
     click.echo("")
+
+
+def _save(data_dir: Path, demo: dict[str, Any]) -> None:
+    fd = os.open(data_dir / DEMO_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(demo, fh)
+
+
+def _seed_crypto(rt: Runtime) -> dict[str, Any]:
+    """A trusted SM2 test hierarchy (dual certificates) and a client-credentials client with
+    the crypto scopes, so the integrator API can be tried at once. Its CA is soft-fail: the
+    demo certificates name revocation URLs nobody serves."""
+    pki_dir = rt.settings.data_dir / DEMO_PKI_DIR
+    if (pki_dir / "root.pem").exists():
+        root, inter = (
+            (pki_dir / "root.pem").read_bytes(),
+            (pki_dir / "intermediate.pem").read_bytes(),
+        )
+    else:
+        made = write_hierarchy(pki_dir, alg="sm2", dual=True, cn_prefix="Huren Demo")
+        root, inter = made.root.pem(), made.intermediate.pem()
+    rt.trust_store.add(root + inter, profile="gmt0015-2012", revocation_policy="soft")
+    new = create_client(
+        rt.sessions,
+        client_id=DEMO_API_CLIENT_ID,
+        name="演示对接系统 (Demo API client)",
+        grant_types=["client_credentials"],
+        scopes=CRYPTO_SCOPES,
+    )
+    return {
+        "api_client_id": new.client.client_id,
+        "api_client_secret": new.client_secret,
+        "pki_dir": str(pki_dir),
+    }
