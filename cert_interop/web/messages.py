@@ -15,6 +15,7 @@ ZH: dict[str, str] = {
     "key_unavailable": "平台密钥暂不可用（密码设备未连接或口令错误）",
     "request_too_large": "请求体过大",
     "invalid_content_type": "请求的 Content-Type 必须为 application/json",
+    "temporarily_unavailable": "服务暂时不可用，请稍后重试",
 }
 
 EN: dict[str, str] = {
@@ -30,6 +31,7 @@ EN: dict[str, str] = {
     "key_unavailable": "The platform key is unavailable (HSM not reachable or wrong PIN).",
     "request_too_large": "The request body is too large.",
     "invalid_content_type": "Content-Type must be application/json.",
+    "temporarily_unavailable": "Temporarily unavailable; please retry later.",
 }
 
 

@@ -15,6 +15,7 @@ from cert_interop.errors import (
     DecryptionFailed,
     InvalidKey,
     MalformedInput,
+    TrustStoreUnavailable,
     UnsupportedAlgorithm,
 )
 from cert_interop.keys import key_algorithm
@@ -106,6 +107,7 @@ def crypto_api_blueprint(api: CryptoApi) -> Blueprint:
             (
                 name
                 for kind, name in (
+                    (TrustStoreUnavailable, "temporarily_unavailable"),
                     (MalformedInput, "malformed_input"),
                     (InvalidKey, "invalid_key"),
                     (UnsupportedAlgorithm, "unsupported_algorithm"),
@@ -116,7 +118,9 @@ def crypto_api_blueprint(api: CryptoApi) -> Blueprint:
             "invalid_request",
         )
         response = jsonify(error_body(code, str(exc)))
-        response.status_code = 422 if code == "decryption_failed" else 400
+        response.status_code = {"decryption_failed": 422, "temporarily_unavailable": 503}.get(
+            code, 400
+        )
         return response
 
     @bp.before_request

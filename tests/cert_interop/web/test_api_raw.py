@@ -265,3 +265,21 @@ def test_now_is_default(client: FlaskClient, pkis: dict[str, Pki]) -> None:
         client, "/certificates/validate", {"certificate": h.leaf.pem().decode(), "at": now}
     ).get_json()
     assert body["valid"] is True
+
+
+def test_trust_store_down_is_503(client: FlaskClient, pkis: dict[str, Pki], app: Any) -> None:
+    """A trust store whose database refuses connections (nothing listens on port 1)."""
+    from cert_interop.truststore import TrustStore
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine("postgresql+psycopg://root@127.0.0.1:1/none")
+    api = app.extensions["huren.crypto_api"]
+    down = TrustStore(make_session_factory(engine))
+    app.extensions["huren.crypto_api"] = type(api)(api.authorize, down, api.platform_keys)
+    try:
+        resp = post(
+            client, "/certificates/validate", {"certificate": pkis["rsa"].h.leaf.pem().decode()}
+        )
+        assert_error(resp, 503, "temporarily_unavailable")
+    finally:
+        engine.dispose()
