@@ -80,6 +80,11 @@ def seed(rt: Runtime) -> None:
     click.echo(f"  API client (crypto): {demo['api_client_id']} / {demo['api_client_secret']}")
     click.echo(f"  demo SM2 PKI:        {demo['pki_dir']} (trusted, profile gmt0015-2012)")
     click.echo(f"  API description:     {settings.issuer}/api/v1/openapi.json")
+    pki = demo["pki_dir"]
+    click.echo(
+        "  platform key (try):  HUREN_PLATFORM_KEYS="
+        f"'bid-opening=file:{pki}/leaf-enc.key?cert={pki}/leaf-enc.pem'"
+    )
     click.echo("")
 
 
