@@ -54,7 +54,7 @@ from cert_interop.errors import (
     UnsupportedAlgorithm,
 )
 from cert_interop.profiles import Profile, extract_identity
-from cert_interop.revocation.api import RevocationChecker
+from cert_interop.revocation.api import RevocationAnswer, RevocationChecker, RevocationStatus
 from cert_interop.truststore.inputs import (
     clean_name,
     is_uuid,
@@ -182,6 +182,22 @@ class _Snapshot:
     disabled_by_name: Mapping[_NameKey, tuple[CaRecord, ...]]
     crls: tuple[Crl, ...]
     profile_set: ProfileSet
+
+
+class _OfflineChecker:
+    """Without online revocation checking, a certificate no uploaded CRL covers has an unknown
+    status: its CA's policy decides (hard fails, soft lets it pass with a note), exactly as when
+    the CA's CRL and OCSP servers are unreachable."""
+
+    def check(self, cert: Certificate, issuer: Certificate, at: datetime) -> RevocationAnswer:
+        return RevocationAnswer(
+            RevocationStatus.UNKNOWN,
+            "none",
+            "online revocation checking is off and no uploaded CRL covers this certificate",
+        )
+
+
+_NO_ONLINE_CHECKS = _OfflineChecker()
 
 
 class TrustStore:
@@ -419,7 +435,7 @@ class TrustStore:
             crls=snap.crls,
             extended_key_usage=extended_key_usage,
             cache=self._cache,
-            revocation=self.revocation,
+            revocation=self.revocation or _NO_ONLINE_CHECKS,
             soft_fail=lambda issuer: self._soft(issuer, snap, extra),
         )
         return self._annotate(result, snap)

@@ -42,7 +42,7 @@ def verify_cms(doc: dict[str, Any]) -> Response:
                 signer.certificate,
                 intermediates=result.intermediates(signer),
                 purpose="sign",
-                at=at or signer.signing_time,
+                at=at,  # now unless asked: signingTime is the signer's own claim
             )
             entry["certificate"] = validation.as_dict()
             chain_ok = validation.valid
@@ -120,5 +120,9 @@ def sign_cms(doc: dict[str, Any], key: PlatformKey) -> Response:
     detached = doc.get("detached", False)
     if not isinstance(detached, bool):
         raise ApiError("invalid_request", 400, "'detached' must be true or false")
-    signed = cms.sign(content, None, [(key, key.certificate)], detached=detached)
+    cert = key.certificate
+    # include the issuing CA(s) so verifiers that trust only the root can build the path
+    path = _api().trust_store.validate(cert, purpose="sign").chain
+    chain = [c for c in path[1:] if not c.self_issued]
+    signed = cms.sign(content, None, [(key, cert, chain)], detached=detached)
     return jsonify({"cms": _b64(signed), "certificate": key.certificate.pem().decode()})

@@ -19,6 +19,12 @@ MAX_CHAIN = 10
 def body() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise ApiError("invalid_content_type", 415)
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit:
+        # a chunked body has no Content-Length: the limited stream stops at the limit and the
+        # JSON would look merely broken
+        raise ApiError("request_too_large", 413, f"the body exceeds {limit} bytes")
     doc = request.get_json(silent=True)
     if not isinstance(doc, dict):
         raise ApiError("invalid_request", 400, "the body must be a JSON object")
@@ -53,6 +59,12 @@ def binary(doc: dict[str, Any], name: str, *, required: bool = False) -> bytes |
         return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise ApiError("malformed_input", 400, f"'{name}' is not valid base64") from None
+
+
+def data_or_digest(doc: dict[str, Any]) -> None:
+    """Exactly one of ``data`` and ``digest`` (a request error, not a parse error)."""
+    if ("data" in doc) == ("digest" in doc):
+        raise ApiError("invalid_request", 400, "give exactly one of 'data' and 'digest'")
 
 
 def certificate(value: object, name: str) -> Certificate:

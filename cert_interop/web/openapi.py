@@ -62,10 +62,28 @@ _VALIDATION = {
             "type": ["object", "null"],
             "description": "holder's identity as the CA profile reads it",
             "properties": {
-                "entity_type": {"type": "string"},
+                "profile": {"type": "string"},
+                "entity_type": {
+                    "type": "string",
+                    "description": "legal_person, natural_person, or unknown",
+                },
                 "name": {"type": ["string", "null"]},
-                "credit_code": {"type": ["string", "null"]},
-                "id_number": {"type": ["string", "null"]},
+                **{
+                    f: {"type": ["string", "null"]}
+                    for f in (
+                        "credit_code",
+                        "organization_code",
+                        "business_registration_number",
+                        "taxpayer_number",
+                        "id_number",
+                        "passport_number",
+                        "social_insurance_number",
+                        "organization_name",
+                        "person_name",
+                    )
+                },
+                "matched_rules": {"type": "array", "items": {"type": "string"}},
+                "rejected": {"type": "array", "items": {"type": "object"}},
             },
         },
         "chain": {
@@ -91,10 +109,20 @@ _VALIDATION_EXAMPLE = {
     "ca": "example-sm2-issuing",
     "profile": "gmt0015-2012",
     "identity": {
+        "profile": "gmt0015-2012",
         "entity_type": "legal_person",
         "name": "某某建设有限公司",
         "credit_code": "91520100MA6DKXXXXX",
+        "organization_code": None,
+        "business_registration_number": None,
+        "taxpayer_number": None,
         "id_number": None,
+        "passport_number": None,
+        "social_insurance_number": None,
+        "organization_name": "某某建设有限公司",
+        "person_name": None,
+        "matched_rules": ["gmt0015-2012/credit-code", "gmt0015-2012/organization"],
+        "rejected": [],
     },
     "chain": [],
 }
@@ -291,6 +319,7 @@ def openapi_document() -> dict[str, Any]:
                     "keys": [
                         {
                             "name": "bid-opening",
+                            "available": True,
                             "algorithm": "sm2",
                             "key_usage": ["key_encipherment"],
                             "subject": "CN=开标密钥,O=公共资源交易中心,C=CN",

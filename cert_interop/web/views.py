@@ -165,6 +165,11 @@ def verify_signature() -> Response:
     leaf = inputs.certificate(doc.get("certificate"), "certificate")
     algorithm = inputs.text(doc, "algorithm") or signatures.default_algorithm(leaf.public_key)
     signer_id = inputs.text(doc, "signer_id")
+    inputs.data_or_digest(doc)
+    if signer_id is not None and "digest" in doc:
+        raise ApiError(
+            "invalid_request", 400, "'signer_id' does not apply to a digest: Z is inside e"
+        )
     signature_ok = signatures.verify(
         leaf.public_key,
         algorithm,
@@ -199,6 +204,7 @@ def sign() -> Response:
     algorithm = inputs.text(doc, "algorithm") or signatures.default_algorithm(
         key.certificate.public_key
     )
+    inputs.data_or_digest(doc)
     signature = key.sign(
         algorithm, data=inputs.binary(doc, "data"), digest=inputs.binary(doc, "digest")
     )
@@ -223,19 +229,24 @@ def decrypt() -> Response:
 
 
 def platform_keys() -> Response:
-    """Public: the certificates integrators encrypt to (e.g. the bid-opening key)."""
-    return jsonify(
-        {
-            "keys": [
-                {
-                    "name": name,
-                    "algorithm": key_algorithm(key.certificate.public_key),
-                    "key_usage": sorted(key.certificate.key_usage or ()),
-                    "subject": key.certificate.subject.rfc4514,
-                    "sha256_fingerprint": key.certificate.sha256_fingerprint,
-                    "certificate": key.certificate.pem().decode(),
-                }
-                for name, key in sorted(_api().platform_keys.items())
-            ]
-        }
-    )
+    """Public: the certificates integrators encrypt to (e.g. the bid-opening key). A key whose
+    token cannot be opened is listed as unavailable; the others are still served."""
+    listed: list[dict[str, Any]] = []
+    for name, key in sorted(_api().platform_keys.items()):
+        try:
+            cert = key.certificate
+        except ApiError as exc:
+            listed.append({"name": name, "available": False, "error": exc.code})
+            continue
+        listed.append(
+            {
+                "name": name,
+                "available": True,
+                "algorithm": key_algorithm(cert.public_key),
+                "key_usage": sorted(cert.key_usage or ()),
+                "subject": cert.subject.rfc4514,
+                "sha256_fingerprint": cert.sha256_fingerprint,
+                "certificate": cert.pem().decode(),
+            }
+        )
+    return jsonify({"keys": listed})

@@ -210,6 +210,8 @@ def test_unavailable_platform_key(settings: Settings, tmp_path: Path) -> None:
         auth = token(web, client, "crypto:sign")
         resp = web.post("/api/v1/signatures", json={"data": b64(b"x")}, headers=auth)
         assert resp.status_code == 503 and resp.get_json()["error"] == "key_unavailable"
+        listed = web.get("/api/v1/platform-keys").get_json()["keys"]
+        assert listed == [{"name": "gone", "available": False, "error": "key_unavailable"}]
         assert "Traceback" not in resp.get_data(as_text=True)
     finally:
         app.extensions["huren.engine"].dispose()

@@ -96,8 +96,13 @@ def test_add_list_verify_disable_enable(huren: Huren, files: dict[str, Path]) ->
     assert "Huren Test Root CA (SM2)" in lines[1] and root_fp[:16] in lines[1]
     assert "anchor" in lines[1] and "intermediate" in lines[2] and "hard" in lines[1]
 
+    offline = huren("ca", "verify", files["sm2-leaf.pem"])  # hard-fail, no CRL, not online
+    assert offline.exit_code == 1 and "reason: revocation_unknown" in offline.stdout
+    for name in ("Huren Test Root CA (SM2)", "Huren Test Issuing CA (SM2)"):
+        assert huren("ca", "set", name, "--revocation", "soft").exit_code == 0
     ok = huren("ca", "verify", files["sm2-leaf.pem"])
     assert ok.exit_code == 0, ok.output
+    assert "soft-fail" in ok.stdout
     assert "valid: yes" in ok.stdout and "ca: Huren Test Issuing CA (SM2)" in ok.stdout
     assert "credit_code: 91350100M000100Y43" in ok.stdout and "profile: default" in ok.stdout
 
@@ -124,7 +129,9 @@ def test_add_list_verify_disable_enable(huren: Huren, files: dict[str, Path]) ->
 
 def test_crl_upload_and_revoked_verify(huren: Huren, files: dict[str, Path]) -> None:
     assert huren("ca", "add", files["sm2-chain.pem"], "--profile", "default").exit_code == 0
-    assert huren("ca", "verify", files["sm2-revoked.pem"]).exit_code == 0
+    unknown = huren("ca", "verify", files["sm2-revoked.pem"], "--json")
+    assert unknown.exit_code == 1
+    assert json.loads(unknown.stdout)["reason"] == "revocation_unknown"
     uploaded = huren("ca", "crl", "upload", files["sm2.crl"])
     assert uploaded.exit_code == 0, uploaded.output
     assert uploaded.stdout.startswith("stored: CRL of 'Huren Test Issuing CA (SM2)' number 1")

@@ -191,3 +191,45 @@ def test_request_size_limit(client: FlaskClient, app: Any) -> None:
     big = {"format": "cms", "cms": "A" * (api.max_request_bytes + 10)}
     resp = client.post("/api/v1/signatures/verify", json=big, headers=ALL)
     assert resp.status_code == 413
+
+
+def test_chunked_oversized_body_is_413(client: FlaskClient, app: Any) -> None:
+    import io
+
+    api = app.extensions["huren.crypto_api"]
+    body = b'{"format": "cms", "cms": "' + b"A" * (api.max_request_bytes + 10) + b'"}'
+    resp = client.post(
+        "/api/v1/signatures/verify",
+        input_stream=io.BytesIO(body),
+        headers={**ALL, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_base={"wsgi.input_terminated": True},  # as gunicorn sets for chunked bodies
+    )
+    assert_error(resp, 413, "request_too_large")
+
+
+def test_signing_time_is_not_the_validation_time(client: FlaskClient, pkis: dict[str, Pki]) -> None:
+    """signingTime is the signer's claim: a signature dated before the certificate's validity
+    is still judged now (valid), and an explicit 'at' is honoured."""
+    from datetime import timedelta
+
+    pki = pkis["ec"]
+    back = pki.h.leaf.not_before - timedelta(days=30)
+    message = cms.sign(b"bid", None, [(pki.key("leaf"), pki.h.leaf)], signing_time=back)
+    body = post(client, "/signatures/verify", {"format": "cms", "cms": b64(message)}).get_json()
+    assert body["valid"] is True
+    late = (pki.h.leaf.not_after + timedelta(days=1)).isoformat()
+    body = post(
+        client, "/signatures/verify", {"format": "cms", "cms": b64(message), "at": late}
+    ).get_json()
+    assert body["valid"] is False and body["signers"][0]["certificate"]["reason"] == "expired"
+
+
+def test_cms_from_platform_key_carries_the_issuing_ca(
+    client: FlaskClient, pkis: dict[str, Pki]
+) -> None:
+    body = post(
+        client, "/signatures", {"key": "platform", "format": "cms", "data": b64(b"r")}
+    ).get_json()
+    result = cms.verify(base64.b64decode(body["cms"]))
+    ders = {c.der for c in result.certificates}
+    assert pkis["sm2"].h.intermediate.der in ders and pkis["sm2"].h.root.der not in ders

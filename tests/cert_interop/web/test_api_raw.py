@@ -195,8 +195,10 @@ def test_verify_raw_sm2_signer_id(client: FlaskClient, pkis: dict[str, Pki]) -> 
     [
         ({"algorithm": "md5"}, 400, "unsupported_algorithm"),
         ({"algorithm": "rsa-pkcs1-sha256"}, 400, "invalid_key"),
-        ({"data": None}, 400, "malformed_input"),
-        ({"digest": b64(b"short")}, 400, "malformed_input"),
+        ({"data": None}, 400, "invalid_request"),
+        ({"digest": b64(b"short")}, 400, "invalid_request"),
+        ({"data": None, "digest": b64(b"short")}, 400, "malformed_input"),
+        ({"data": None, "digest": b64(bytes(32)), "signer_id": "x"}, 400, "invalid_request"),
         ({"signature": None}, 400, "invalid_request"),
         ({"signature": "%%%"}, 400, "malformed_input"),
         ({"format": "pgp"}, 400, "invalid_request"),
