@@ -116,10 +116,15 @@ def _public_key(value: str) -> sm2.Sm2PublicKey:
     try:
         key = keymod.load_public_key(data)
     except CertInteropError as exc:
-        try:  # a private key file also names its public key
+        try:  # a private key file also names its public key, and so does a certificate
             key = keymod.load_private_key(data).public_key()
         except CertInteropError:
-            raise exc from None
+            try:
+                from .x509 import parse_certificate
+
+                key = parse_certificate(data).public_key
+            except CertInteropError:
+                raise exc from None
     if not isinstance(key, sm2.Sm2PublicKey):
         raise _not_sm2(key, "--pub")
     return key
@@ -130,7 +135,7 @@ def _uid(value: str | None) -> bytes:
 
 
 _KEY_HELP = "hex scalar, or @FILE / FILE with a PEM or DER (PKCS#8) key"
-_PUB_HELP = "hex point (04…, or compressed), or @FILE / FILE with a PEM or DER public key"
+_PUB_HELP = "hex point (04…, or compressed), or @FILE / FILE: PEM or DER public key or certificate"
 _ID_HELP = "signer's user ID (default 1234567812345678)"
 _PASS_HELP = "password of an encrypted PKCS#8 key file (or $HUREN_KEY_PASSWORD)"
 _MODES = ("c1c3c2", "c1c2c3", "asn1")

@@ -409,3 +409,20 @@ def test_speed_sm2_text() -> None:
     res = run("speed", "sm2", "--seconds", "0.2")
     assert res.exit_code == 0
     assert "sign/s" in res.stdout and "sign_per_s: " in res.stdout
+
+
+def test_verify_with_a_certificate_as_pub(tmp_path: Path, message: Path) -> None:
+    """``--pub`` takes the signer's certificate too: what a verifier usually has."""
+    from cert_interop.pki_cli import write_hierarchy
+
+    write_hierarchy(tmp_path / "pki", alg="sm2")
+    key = tmp_path / "pki" / "leaf.key"
+    sig = run("sm2", "sign", "--key", f"@{key}", "--in", message).stdout.strip()
+    ok = run(
+        "sm2", "verify", "--pub", f"@{tmp_path / 'pki' / 'leaf.pem'}", "--in", message, "--sig", sig
+    )
+    assert (ok.exit_code, ok.stdout) == (0, "OK\n"), ok.output
+    other = run(
+        "sm2", "verify", "--pub", f"@{tmp_path / 'pki' / 'root.pem'}", "--in", message, "--sig", sig
+    )
+    assert (other.exit_code, other.stdout) == (1, "FAIL\n")
