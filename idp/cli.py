@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .accounts import create_user
 from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, create_client
+from .entities.cli import entity_group
 from .keys import ALGORITHMS, KeyRing
 
 
@@ -192,4 +193,4 @@ def keys_list(as_json: bool) -> None:
         click.echo(f"{info.kid}  {info.alg}  {info.status}")
 
 
-GROUPS = (client_group, user_group, keys_group)
+GROUPS = (client_group, user_group, keys_group, entity_group)
