@@ -171,7 +171,8 @@ class HttpRegistry:
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _Garbage(_describe(exc)) from None
         if status == 404:
-            return _not_found(_load_json(bytes(body)), code)
+            _check_not_found(_load_json(bytes(body)), code)
+            return None
         return _parse_record(_load_json(bytes(body)), code, now)
 
     # --- cache ------------------------------------------------------------------------------
@@ -273,12 +274,11 @@ def _text(value: Any, key: str, limit: int) -> str:
     return value
 
 
-def _not_found(data: object, code: str) -> None:
+def _check_not_found(data: object, code: str) -> None:
     """A 404 is "no such code" only when the registry says so about this code: a wrong base URL
     or a proxy answering 404 to everything must not get every organisation rejected."""
-    if isinstance(data, dict) and data.get("uscc") == code and data.get("found") is False:
-        return None
-    raise _Garbage("a 404 without the registry's not-found answer (wrong URL or a proxy?)")
+    if not (isinstance(data, dict) and data.get("uscc") == code and data.get("found") is False):
+        raise _Garbage("a 404 without the registry's not-found answer (wrong URL or a proxy?)")
 
 
 def _parse_record(body: Any, code: str, fetched_at: datetime) -> RegistryRecord:
