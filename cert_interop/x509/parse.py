@@ -376,7 +376,9 @@ def _guard(what: str, fn: Callable[[], _E]) -> _E:
     except CertInteropError:
         raise
     except Exception as exc:  # asn1crypto raises ValueError, TypeError, KeyError, …
-        raise MalformedInput(f"cannot parse {what}: {type(exc).__name__}") from exc
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        why = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        raise MalformedInput(f"cannot parse {what}: {why}") from exc
 
 
 # --- certificates ----------------------------------------------------------------------------
