@@ -12,7 +12,18 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "preferred_username", "updated_at"),
     "email": ("email", "email_verified"),
     "phone": ("phone_number", "phone_number_verified"),
+    "entity": (
+        "entity_id",
+        "entity_type",
+        "entity_name",
+        "uscc",
+        "entity_status",
+        "agent_name",
+    ),
+    "identity": ("id_type", "id_number"),
 }
+ENTITY_SCOPES = frozenset({"entity", "identity", "phone"})
+"""Scopes whose claims come (partly) from the market-entity records."""
 SUPPORTED = ("sub", *(c for names in SCOPE_CLAIMS.values() for c in names))
 
 
@@ -45,7 +56,18 @@ def parse_claims_request(raw: str | None) -> dict[str, Any] | None:
     return cleaned
 
 
-def _value(user: User, name: str) -> Any:
+def needs_entity_claims(scope: str, claims_request: dict[str, Any] | None, target: str) -> bool:
+    """Whether answering needs the entity records (a database read and decryption)."""
+    names = (
+        [c for s in scope.split() for c in SCOPE_CLAIMS.get(s, ())] if target == "userinfo" else []
+    )
+    names += list((claims_request or {}).get(target, {}))
+    return any(_scope_of(n) in ENTITY_SCOPES for n in names)
+
+
+def _value(user: User, name: str, entity: dict[str, Any]) -> Any:
+    if name in entity:
+        return entity[name]
     return {
         "sub": user.id,
         "name": user.name,
@@ -58,28 +80,43 @@ def _value(user: User, name: str) -> Any:
     }.get(name)
 
 
-def _collect(user: User, names: list[str]) -> dict[str, Any]:
+def _collect(user: User, names: list[str], entity: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
-        value = _value(user, name)
+        value = _value(user, name, entity)
         if value is not None:
             out[name] = value
     return out
 
 
 def userinfo_claims(
-    user: User, scope: str, claims_request: dict[str, Any] | None
+    user: User,
+    scope: str,
+    claims_request: dict[str, Any] | None,
+    entity: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``entity``: :func:`idp.entities.service.claims_for_account` (identity claims only when the
+    token's scope has ``identity``: the caller decides, this only filters once more)."""
     names = [c for s in scope.split() for c in SCOPE_CLAIMS.get(s, ())]
     names += list((claims_request or {}).get("userinfo", {}))
-    out = _collect(user, names)
+    if "identity" not in scope.split():
+        names = [n for n in names if _scope_of(n) != "identity"]
+    out = _collect(user, names, entity or {})
     out["sub"] = user.id
     return out
 
 
-def id_token_claims(user: User, claims_request: dict[str, Any] | None) -> dict[str, Any]:
+def id_token_claims(
+    user: User,
+    claims_request: dict[str, Any] | None,
+    entity: dict[str, Any] | None = None,
+    scope: str = "",
+) -> dict[str, Any]:
     """Only claims asked for one by one: scope claims go to userinfo (there is an access token)."""
-    return _collect(user, [n for n in (claims_request or {}).get("id_token", {}) if n in SUPPORTED])
+    names = [n for n in (claims_request or {}).get("id_token", {}) if n in SUPPORTED]
+    if "identity" not in scope.split():
+        names = [n for n in names if _scope_of(n) != "identity"]
+    return _collect(user, names, entity or {})
 
 
 def _scope_of(claim: str) -> str | None:

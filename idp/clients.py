@@ -25,7 +25,9 @@ from .models import Client
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
-DEFAULT_SCOPES = ("openid", "profile", "phone", "email", "offline_access")
+DEFAULT_SCOPES = ("openid", "profile", "phone", "email", "entity", "offline_access")
+"""What a platform may ask by default; ``identity`` (a natural person's ID number) must be
+granted explicitly (``--scope identity``)."""
 # id_token_signed_response_alg: RS256 by default; SM2SM3 for platforms on national algorithms.
 ID_TOKEN_ALGS = ("RS256", "ES256", SM2_ALG)
 

@@ -47,7 +47,9 @@ NO_STORE = [
     ("Pragma", "no-cache"),
 ]
 SPENT_CODE_TTL = 3600
-USER_SCOPES = frozenset({"openid", "profile", "email", "phone", "offline_access"})
+USER_SCOPES = frozenset(
+    {"openid", "profile", "email", "phone", "entity", "identity", "offline_access"}
+)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,9 @@ def _issue(
             sid=sid,
             access_token=access_token,
             alg=client.id_token_signed_response_alg,
-            extra=id_token_claims(user, claims),
+            extra=id_token_claims(
+                user, claims, idp.entity_claims(user.id, scope, claims, "id_token"), scope
+            ),
         )
     return token
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +47,9 @@ class Idp:
         self.store = store
         self.config = config
         self.keys = KeyRing(sessions, master_secret, config.key_refresh_interval)
+        from .entities.pii import PersonalData
+
+        self.pii = PersonalData(master_secret)
         self.tokens = TokenService(
             self.keys,
             store,
@@ -74,3 +78,15 @@ class Idp:
         self.backchannel: BackchannelDelivery | None = BackchannelDelivery(
             engine, self.tokens, config.backchannel_max_attempts
         )
+
+    def entity_claims(
+        self, user_id: str, scope: str, claims_request: Any, target: str
+    ) -> dict[str, Any]:
+        """Entity claims for ``user_id`` when the scope or claims request needs them."""
+        from .claims import needs_entity_claims
+        from .entities.service import claims_for_account
+
+        if not needs_entity_claims(scope, claims_request, target):
+            return {}
+        identity = "identity" in scope.split()
+        return claims_for_account(self.sessions, self.pii, user_id, identity=identity)

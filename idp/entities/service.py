@@ -21,6 +21,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -787,3 +788,41 @@ def find_by_id_number(
             )
         )
         return _view(db, pii, entity) if entity else None
+
+
+def claims_for_account(
+    sessions: sessionmaker[Session], pii: PersonalData, account_id: str, *, identity: bool
+) -> dict[str, Any]:
+    """What a trading platform learns about the entity an account acts for (§6.3.2 b): its
+    basic registration data; the natural person's ID type and number only with ``identity``.
+    An account in no entity (or only disabled memberships) gets no entity claims."""
+    with sessions() as db:
+        row = db.execute(
+            select(EntityMember, MarketEntity, Account)
+            .join(MarketEntity, MarketEntity.id == EntityMember.entity_id)
+            .join(Account, Account.id == EntityMember.account_id)
+            .where(EntityMember.account_id == account_id, EntityMember.disabled.is_(False))
+            .order_by(EntityMember.created_at)
+            .limit(1)
+        ).first()
+        if row is None:
+            return {}
+        _member, entity, account = row
+        contact = db.get(EntityContact, (entity.id, account_id))
+        out: dict[str, Any] = {
+            "entity_id": entity.id,
+            "entity_type": entity.entity_type,
+            "entity_name": entity.name,
+            "entity_status": entity.status,
+        }
+        if entity.uscc:
+            out["uscc"] = entity.uscc
+        if entity.entity_type != "natural_person" and account.name:
+            out["agent_name"] = account.name
+        if contact is not None:
+            out["phone_number"] = pii.unseal("phone", contact.phone_sealed)
+            out["phone_number_verified"] = contact.verified_at is not None
+        if identity and entity.entity_type == "natural_person" and entity.id_number_sealed:
+            out["id_type"] = entity.id_type
+            out["id_number"] = pii.unseal("id_number", entity.id_number_sealed)
+        return out

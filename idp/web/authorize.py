@@ -34,7 +34,7 @@ from . import bp
 from .context import check_csrf, csrf_token, current_idp, current_login
 
 REQUEST_TTL = 1800
-SCOPE_LABELS = ("openid", "profile", "email", "phone", "offline_access")
+SCOPE_LABELS = ("openid", "profile", "email", "phone", "entity", "identity", "offline_access")
 
 
 def error_page(reason: str, status: int = 400) -> tuple[str, int]:

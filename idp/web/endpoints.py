@@ -50,7 +50,15 @@ def discovery() -> Response:
         "introspection_endpoint": issuer + "/introspect",
         "revocation_endpoint": issuer + "/revoke",
         "end_session_endpoint": issuer + "/logout",
-        "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
+        "scopes_supported": [
+            "openid",
+            "profile",
+            "email",
+            "phone",
+            "entity",
+            "identity",
+            "offline_access",
+        ],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -152,7 +160,9 @@ def userinfo() -> Response:
         with idp.sessions() as db:
             grant = db.get(Grant, claims["gid"])
             claims_request = grant.claims if grant else None
-    response = jsonify(userinfo_claims(user, str(claims["scope"]), claims_request))
+    scope = str(claims["scope"])
+    entity = idp.entity_claims(user.id, scope, claims_request, "userinfo")
+    response = jsonify(userinfo_claims(user, scope, claims_request, entity))
     response.headers["Cache-Control"] = "no-store"
     return response
 

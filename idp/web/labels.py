@@ -11,6 +11,8 @@ def scope_label(scope: str) -> str:
         "profile": _("Your name and username"),
         "email": _("Your email address"),
         "phone": _("Your mobile phone number"),
+        "entity": _("The market entity you act for (name, credit code, status)"),
+        "identity": _("Your ID document type and number"),
         "offline_access": _("Stay connected while you are away (refresh tokens)"),
     }.get(scope, scope)
 
