@@ -40,8 +40,9 @@ from cert_interop.identifiers import (
     phone_problem,
     uscc_problem,
 )
+from idp import audit
 from idp.accounts import MAX_PASSWORD, MIN_PASSWORD, USERNAME, hash_password
-from idp.models import Account, AuditEvent
+from idp.models import Account
 from storage.outbox import publish
 
 from .errors import (
@@ -309,22 +310,6 @@ def _new_account(db: Session, username: str, name: str, password_hash: str, now:
     return account.id
 
 
-def _audit(
-    db: Session, kind: str, *, user_id: str | None, username: str | None, **detail: object
-) -> None:
-    db.add(
-        AuditEvent(
-            at=time.time(),
-            kind=kind,
-            user_id=user_id,
-            username=username[:150] if username else None,
-            client_id=None,
-            ip=None,
-            detail=detail,
-        )
-    )
-
-
 def register(
     sessions: sessionmaker[Session],
     pii: PersonalData,
@@ -401,7 +386,7 @@ def register(
                 "version": 1,
             },
         )
-        _audit(
+        audit.add(
             db,
             "entity.registered",
             user_id=account_id,
@@ -509,7 +494,7 @@ def apply_verdict(
                     "version": entity.version,
                 },
             )
-            _audit(
+            audit.add(
                 db,
                 "entity.verdict",
                 user_id=None,
@@ -664,7 +649,7 @@ def _member_changed(
             "version": entity.version,
         },
     )
-    _audit(
+    audit.add(
         db,
         f"entity.{change}",
         user_id=by,
