@@ -58,7 +58,7 @@ def test_client_create_json_defaults(env: dict[str, str]) -> None:
     assert data["client_id"] and len(data["client_secret"]) >= 40
     assert data["grant_types"] == ["authorization_code", "refresh_token"]
     assert data["token_endpoint_auth_method"] == "client_secret_basic"
-    assert data["scope"] == "openid profile phone email offline_access"
+    assert data["scope"] == "openid profile phone email entity offline_access"
     assert data["client_secret"] not in result.stderr
 
 
