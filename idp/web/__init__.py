@@ -19,7 +19,7 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-from . import authorize, endpoints, login, logout  # noqa: E402, F401  (register routes)
+from . import authorize, endpoints, entities_api, login, logout  # noqa: E402, F401  (routes)
 
 
 def init_app(app: Flask, idp: Idp) -> None:

@@ -162,3 +162,49 @@ def test_consent_page_names_the_new_scopes(web: FlaskClient, idp: Idp, person: A
         response = web.get(response.headers["Location"])
     page = web.get(response.headers["Location"]).get_data(as_text=True)
     assert "您所代表的市场主体" in page and "证件类型和证件号码" in page
+
+
+# --- GET /api/v1/entities/{id} (client credentials, entities:read) ------------------------------
+
+
+def api_token(web: FlaskClient, idp: Idp, scopes: list[str]) -> dict[str, str]:
+    from tests.idp.conftest import basic
+
+    svc = create_client(
+        idp.sessions, name="platform-api", grant_types=["client_credentials"], scopes=scopes
+    )
+    resp = web.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
+        headers=basic(svc),
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return {"Authorization": "Bearer " + resp.get_json()["access_token"]}
+
+
+def test_entities_api(web: FlaskClient, idp: Idp, company: Any, person: Any) -> None:
+    auth = api_token(web, idp, ["entities:read"])
+    body = web.get(f"/api/v1/entities/{company.id}", headers=auth).get_json()
+    assert body == {
+        "entity_id": company.id,
+        "entity_type": "legal_person",
+        "entity_name": "测试投标有限公司",
+        "entity_status": "pending",
+        "uscc": USCC,
+        "updated_at": int(company.updated_at),
+    }
+    natural = web.get(f"/api/v1/entities/{person.id}", headers=auth)
+    assert natural.status_code == 200 and ID_NUMBER not in natural.get_data(as_text=True)
+    assert "1101" not in natural.get_data(as_text=True)
+
+
+def test_entities_api_refusals(web: FlaskClient, idp: Idp, company: Any) -> None:
+    missing = web.get(f"/api/v1/entities/{company.id}")
+    assert missing.status_code == 401 and missing.get_json()["error"] == "invalid_token"
+    wrong = web.get(f"/api/v1/entities/{company.id}", headers=api_token(web, idp, ["api"]))
+    assert wrong.status_code == 403 and wrong.get_json()["error"] == "insufficient_scope"
+    assert wrong.get_json()["message_zh"]
+    auth = api_token(web, idp, ["entities:read"])
+    unknown = web.get("/api/v1/entities/00000000-0000-0000-0000-000000000000", headers=auth)
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == "not_found"
+    assert web.get("/api/v1/entities/" + "x" * 300, headers=auth).status_code == 404
