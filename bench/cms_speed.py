@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
+from machine import cpu_model, git_commit  # noqa: E402
+
 from cert_interop import cms, keys  # noqa: E402
 from cert_interop.pki_cli import write_hierarchy  # noqa: E402
 from cert_interop.x509 import Certificate, parse_certificate  # noqa: E402
@@ -234,27 +236,6 @@ def cross_check(p: Party, data: Path, work: Path, digest: str) -> None:
     if sha256_file(work / "x.out") != digest:
         raise SystemExit("openssl's decryption of Huren's envelope differs from the input")
     (work / "x.out").unlink()
-
-
-def git_commit() -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, cwd=ROOT,
-    ).stdout.strip()  # fmt: skip
-    return (proc.stdout.strip() or "unknown") + ("-dirty" if dirty else "")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
+from machine import cpu_model, git_commit  # noqa: E402
+
 from cert_interop import sm2  # noqa: E402
 
 MESSAGE = bytes(range(20))  # openssl speed signs 20 bytes
@@ -140,23 +142,6 @@ def cli_speed(seconds: float) -> dict[str, Any] | None:
             figures["command"] = " ".join(shown)
             return figures
     return None
-
-
-def git_commit() -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    )
-    return proc.stdout.strip() or "unknown"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:
