@@ -61,6 +61,20 @@ class Settings:
     platform_keys: tuple[tuple[str, str], ...] = ()
     """(name, token URI) of the keys the service holds for the platform (e.g. the bid-opening
     key): ``name=URI`` pairs separated by spaces, or a TOML table."""
+    environment: str = "production"
+    """``production`` or ``development``: development sends SMS to the log and the developer
+    page /dev/sms when no gateway is configured; production never does."""
+    sms_gateway_url: str | None = None
+    """The SMS gateway (docs/sms-gateway.md); without it production offers no registration."""
+    sms_gateway_token: str | None = field(default=None, repr=False)
+    registry_url: str | None = None
+    """The market-entity registry (docs/registry-protocol.md); without it every organisation
+    waits for an operator's review."""
+    registry_token: str | None = field(default=None, repr=False)
+    registry_timeout: int = 5
+    register_ip_limit: int = 10
+    """Registrations allowed from one client address per `register_ip_window` seconds."""
+    register_ip_window: int = 3600
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +137,11 @@ class Settings:
         cookie_secure = _bool(values, "cookie_secure", issuer.startswith("https://"))
         if not 1 <= ints["revocation_timeout"] <= 60:
             raise SettingsError("HUREN_REVOCATION_TIMEOUT must be 1 to 60 seconds")
+        if not 1 <= ints["registry_timeout"] <= 60:
+            raise SettingsError("HUREN_REGISTRY_TIMEOUT must be 1 to 60 seconds")
+        environment = str(values.get("environment") or "production").lower()
+        if environment not in ("production", "development"):
+            raise SettingsError("HUREN_ENVIRONMENT must be production or development")
         return cls(
             data_dir=data_dir,
             ca_profiles_dir=ca_profiles_dir,
@@ -137,6 +156,11 @@ class Settings:
             cookie_secure=cookie_secure,
             revocation_online=_bool(values, "revocation_online", True),
             platform_keys=_platform_keys(values.get("platform_keys")),
+            environment=environment,
+            sms_gateway_url=_url(values, "sms_gateway_url"),
+            sms_gateway_token=_text(values, "sms_gateway_token"),
+            registry_url=_url(values, "registry_url"),
+            registry_token=_text(values, "registry_token"),
             **ints,
         )
 
@@ -175,6 +199,22 @@ def _platform_keys(raw: Any) -> tuple[tuple[str, str], ...]:
             raise SettingsError(f"platform key {name!r}: the URI must start pkcs11: or file:")
         seen.add(name)
     return tuple(pairs)
+
+
+def _text(values: Mapping[str, Any], name: str) -> str | None:
+    raw = values.get(name)
+    return str(raw) if raw not in (None, "") else None
+
+
+def _url(values: Mapping[str, Any], name: str) -> str | None:
+    """An optional http(s) URL of a peer service."""
+    raw = _text(values, name)
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"HUREN_{name.upper()} must be an http(s) URL, got {raw!r}")
+    return raw
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

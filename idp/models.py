@@ -19,6 +19,8 @@ class Client(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
+    entity_events_uri: Mapped[str | None] = mapped_column(String(2000))
+    """Where signed market-entity change events are POSTed (None: not subscribed)."""
     grant_types: Mapped[list[str]] = mapped_column(JSON)
     scopes: Mapped[list[str]] = mapped_column(JSON)
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
@@ -35,9 +37,13 @@ class Account(Base):
     username: Mapped[str] = mapped_column(String(150), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
+    """Legacy plain mobile: emptied by `huren db upgrade` (see `seal_plain_phones`)."""
+    phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    operator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
 

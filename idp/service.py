@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,9 @@ from .keys import KeyRing
 from .sessions import SessionStore
 from .throttle import LoginThrottle, ThrottlePolicy
 from .tokens import TokenPolicy, TokenService
+
+if TYPE_CHECKING:
+    from .entities.onboarding import Onboarding
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,18 @@ class IdpConfig:
     login_lockout: int
     backchannel_max_attempts: int
     key_refresh_interval: float = 5.0
+    environment: str = "production"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = field(default=None, repr=False)
+    registry_url: str | None = None
+    registry_token: str | None = field(default=None, repr=False)
+    registry_timeout: int = 5
+    register_ip_limit: int = 10
+    register_ip_window: int = 3600
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
 
 
 class Idp:
@@ -78,6 +93,7 @@ class Idp:
         self.backchannel: BackchannelDelivery | None = BackchannelDelivery(
             engine, self.tokens, config.backchannel_max_attempts
         )
+        self.onboarding: Onboarding = _onboarding(self, master_secret)
 
     def entity_claims(
         self, user_id: str, scope: str, claims_request: Any, target: str
@@ -90,3 +106,37 @@ class Idp:
             return {}
         identity = "identity" in scope.split()
         return claims_for_account(self.sessions, self.pii, user_id, identity=identity)
+
+
+def _onboarding(idp: Idp, master_secret: bytes) -> Onboarding:
+    """SMS codes and the registry as the settings name them (see `Onboarding`)."""
+    from .entities.onboarding import Onboarding
+    from .registry.http import HttpRegistry
+    from .sms import DevSmsSender, HttpSmsGateway, SmsCodes, SmsSender
+
+    config = idp.config
+    dev = DevSmsSender(idp.store) if config.development else None
+    sender: SmsSender | None = dev
+    if config.sms_gateway_url:
+        sender = HttpSmsGateway(config.sms_gateway_url, token=config.sms_gateway_token)
+        dev = None
+    codes = SmsCodes(idp.store, sender, key=master_secret) if sender is not None else None
+    registry = (
+        HttpRegistry(
+            config.registry_url,
+            token=config.registry_token,
+            timeout=config.registry_timeout,
+            cache=idp.store,
+        )
+        if config.registry_url
+        else None
+    )
+    return Onboarding(
+        sessions=idp.sessions,
+        pii=idp.pii,
+        store=idp.store,
+        sms=codes,
+        dev_sms=dev,
+        registry=registry,
+        ip_limit=(config.register_ip_limit, config.register_ip_window),
+    )

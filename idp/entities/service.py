@@ -323,12 +323,23 @@ def register(
     agent_name: str | None = None,
     id_type: str | None = None,
     id_number: str | None = None,
+    phone_verified: bool = False,
+    status: str = "pending",
+    reasons: Sequence[str] = (),
+    actor: str = "system",
 ) -> EntityView:
-    """Register an entity (status `pending`) with the registrant as its administrator.
+    """Register an entity with the registrant as its administrator.
+
+    The entity starts `pending` unless the caller already checked it (`status` and `reasons`
+    from the registry and the SMS check, decided by `actor`; kept in the review history).
+    `phone_verified` says the registrant proved the mobile with an SMS code.
 
     Raises `InvalidField` for a refused field and `DuplicateEntity` when the credit code or ID
     number is already registered (its message says how to recover that account).
     """
+    if status not in ("pending", "verified"):
+        raise InvalidField("state", "unknown")
+    codes = _reasons(reasons)
     reg = validate_registration(
         entity_type=entity_type,
         name=name,
@@ -351,8 +362,8 @@ def register(
         id_type=reg.id_type,
         id_number_sealed=pii.seal("id_number", reg.id_number) if reg.id_number else None,
         id_number_index=number_index,
-        status="pending",
-        reasons=[],
+        status=status,
+        reasons=codes,
         registry_checked_at=None,
         created_at=now,
         updated_at=now,
@@ -374,7 +385,18 @@ def register(
                 created_at=now,
             )
         )
-        db.add(_contact(pii, entity.id, account_id, reg.phone))
+        db.add(_contact(pii, entity.id, account_id, reg.phone, now if phone_verified else None))
+        if status != "pending" or codes:
+            db.add(
+                EntityReview(
+                    entity_id=entity.id,
+                    decision=status,
+                    reasons=codes,
+                    actor=actor,
+                    note=None,
+                    at=now,
+                )
+            )
         publish(
             db,
             "entity.registered",
@@ -413,14 +435,33 @@ def _refuse_duplicate(
         raise DuplicateEntity("id_number")
 
 
-def _contact(pii: PersonalData, entity_id: str, account_id: str, phone: str) -> EntityContact:
+def _contact(
+    pii: PersonalData,
+    entity_id: str,
+    account_id: str,
+    phone: str,
+    verified_at: float | None = None,
+) -> EntityContact:
     return EntityContact(
         entity_id=entity_id,
         account_id=account_id,
         phone_sealed=pii.seal("phone", phone),
         phone_index=pii.index("phone", phone),
-        verified_at=None,
+        verified_at=verified_at,
     )
+
+
+def refuse_duplicate(sessions: sessionmaker[Session], pii: PersonalData, reg: Registration) -> None:
+    """Raise `DuplicateEntity` (or `InvalidField` for a taken username) before anything is
+    spent on a registration that cannot succeed; `register` checks again in its transaction."""
+    number_index = pii.index("id_number", reg.id_number) if reg.id_number else None
+    with sessions() as db:
+        _refuse_duplicate(db, reg.uscc, reg.id_type, number_index)
+        taken = db.scalar(
+            select(Account.id).where(func.lower(Account.username) == reg.username.lower())
+        )
+        if taken:
+            raise InvalidField("username", "taken")
 
 
 def _locked(db: Session, entity_id: str) -> MarketEntity:
