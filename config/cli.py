@@ -10,7 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from cert_interop.ca_cli import ca_group
 from cert_interop.cli import crypto_group
 from cert_interop.pki_cli import pki_group
+from idp.accounts import seal_plain_phones
 from idp.cli import GROUPS
+from idp.entities.pii import PersonalData
 from idp.errors import IdpError
 from idp.keys import KeyRing
 from storage.at_rest import SealedDataError
@@ -36,6 +38,9 @@ def db_group() -> None:
 def prepare(rt: Runtime) -> None:
     """Create or migrate the schema and make sure signing keys exist (idempotent)."""
     upgrade(rt.settings.database_url, MIGRATION_LOCATIONS)
+    moved = seal_plain_phones(rt.sessions, PersonalData(rt.master_secret))
+    if moved:
+        click.echo(f"sealed the mobile numbers of {moved} accounts (were plain text)", err=True)
     ring = KeyRing(rt.sessions, rt.master_secret)
     ring.ensure()
     try:

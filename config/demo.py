@@ -17,6 +17,7 @@ import click
 from cert_interop.pki_cli import write_hierarchy
 from idp.accounts import create_user
 from idp.clients import create_client, get_client
+from idp.entities.pii import PersonalData
 
 from .runtime import Runtime
 
@@ -58,6 +59,7 @@ def seed(rt: Runtime) -> None:
             name="演示用户",
             phone="13800000000",
             email="demo@example.cn",
+            pii=PersonalData(rt.master_secret),
         )
         demo = {
             "client_id": new.client.client_id,

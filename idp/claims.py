@@ -75,8 +75,6 @@ def _value(user: User, name: str, entity: dict[str, Any]) -> Any:
         "updated_at": int(user.updated_at),
         "email": user.email,
         "email_verified": False if user.email else None,
-        "phone_number": user.phone,
-        "phone_number_verified": False if user.phone else None,
     }.get(name)
 
 

@@ -10,9 +10,10 @@ from typing import Any, Protocol
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from .accounts import create_user
+from .accounts import create_user, set_operator
 from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, create_client
 from .entities.cli import entity_group
+from .entities.pii import PersonalData
 from .keys import ALGORITHMS, KeyRing
 
 
@@ -131,6 +132,7 @@ def user_group() -> None:
 @click.option("--phone")
 @click.option("--email")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from stdin")
+@click.option("--operator", is_flag=True, help="may use the operator pages (entity review)")
 @click.option("--json", "as_json", is_flag=True)
 def user_create(
     username: str,
@@ -138,22 +140,36 @@ def user_create(
     phone: str | None,
     email: str | None,
     password_stdin: bool,
+    operator: bool,
     as_json: bool,
 ) -> None:
     """Create an account; the password comes from the first line of stdin, never from argv."""
     password = sys.stdin.readline().rstrip("\r\n")
+    rt = _runtime()
     user = create_user(
-        _runtime().sessions,
+        rt.sessions,
         username=username,
         password=password,
         name=name,
         phone=phone,
         email=email,
+        pii=PersonalData(rt.master_secret),
+        operator=operator,
     )
     if as_json:
         click.echo(json.dumps({"id": user.id, "username": user.username}, ensure_ascii=False))
     else:
         click.echo(f"created user {user.username} (sub {user.id})")
+
+
+@user_group.command("operator")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="withdraw the role instead of granting it")
+def user_operator(username: str, revoke: bool) -> None:
+    """Grant (or with --revoke withdraw) the operator role: review queue and entity pages."""
+    user = set_operator(_runtime().sessions, username, not revoke)
+    state = "is now an operator" if user.operator else "is no longer an operator"
+    click.echo(f"{user.username} {state}")
 
 
 def _ring() -> KeyRing:

@@ -821,7 +821,8 @@ def claims_for_account(
 ) -> dict[str, Any]:
     """What a trading platform learns about the entity an account acts for (§6.3.2 b): its
     basic registration data; the natural person's ID type and number only with ``identity``.
-    An account in no entity (or only disabled memberships) gets no entity claims."""
+    An account in no entity (or only disabled memberships) gets no entity claims, only its own
+    mobile if it has one (unverified: nothing proved it)."""
     with sessions() as db:
         row = db.execute(
             select(EntityMember, MarketEntity, Account)
@@ -832,7 +833,13 @@ def claims_for_account(
             .limit(1)
         ).first()
         if row is None:
-            return {}
+            sealed = db.scalar(select(Account.phone_sealed).where(Account.id == account_id))
+            if not sealed:
+                return {}
+            return {
+                "phone_number": pii.unseal("phone", sealed),
+                "phone_number_verified": False,
+            }
         _member, entity, account = row
         contact = db.get(EntityContact, (entity.id, account_id))
         out: dict[str, Any] = {
@@ -848,6 +855,9 @@ def claims_for_account(
         if contact is not None:
             out["phone_number"] = pii.unseal("phone", contact.phone_sealed)
             out["phone_number_verified"] = contact.verified_at is not None
+        elif account.phone_sealed:
+            out["phone_number"] = pii.unseal("phone", account.phone_sealed)
+            out["phone_number_verified"] = False
         if identity and entity.entity_type == "natural_person" and entity.id_number_sealed:
             out["id_type"] = entity.id_type
             out["id_number"] = pii.unseal("id_number", entity.id_number_sealed)

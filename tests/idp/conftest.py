@@ -98,6 +98,7 @@ def user(idp: Idp) -> User:
         name="张三",
         phone="13800000001",
         email="alice@example.cn",
+        pii=idp.pii,
     )
 
 
