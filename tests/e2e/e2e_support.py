@@ -177,14 +177,21 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
 
 @contextlib.contextmanager
 def running_server(
-    base: Path, before_start: Callable[[LiveServer], None] | None = None
+    base: Path,
+    before_start: Callable[[LiveServer], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[LiveServer]:
-    """Prepare a data dir (`huren db upgrade`), run `before_start`, serve, always stop."""
+    """Prepare a data dir (`huren db upgrade`), run `before_start`, serve, always stop.
+
+    `env` adds settings (``HUREN_*``) for this server, e.g. peer URLs."""
     data_dir = base / "data"
     data_dir.mkdir(parents=True)
     port = free_port()
     server = LiveServer(
-        data_dir=data_dir, port=port, env=_environment(data_dir, port), log_path=base / "serve.log"
+        data_dir=data_dir,
+        port=port,
+        env={**_environment(data_dir, port), **(env or {})},
+        log_path=base / "serve.log",
     )
     server.cli("db", "upgrade")
     if before_start is not None:
