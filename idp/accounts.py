@@ -162,3 +162,15 @@ def seal_plain_phones(sessions: sessionmaker[Session], pii: PersonalData) -> int
             row.phone_index = pii.index("phone", phone)
             row.phone = None
         return len(rows)
+
+
+def set_password(sessions: sessionmaker[Session], username: str, password: str) -> User:
+    """Set an account's password (e.g. an imported entity's first administrator)."""
+    password_hash = hash_password(password)
+    with sessions.begin() as db:
+        row = db.scalar(select(Account).where(func.lower(Account.username) == username.lower()))
+        if row is None:
+            raise AccountError(f"no user {username!r}", zh="用户不存在")
+        row.password_hash = password_hash
+        row.updated_at = time.time()
+        return User.from_row(row)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from .accounts import create_user, set_operator
+from .accounts import create_user, set_operator, set_password
 from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, create_client
 from .entities.cli import entity_group
 from .entities.pii import PersonalData
@@ -160,6 +160,16 @@ def user_create(
         click.echo(json.dumps({"id": user.id, "username": user.username}, ensure_ascii=False))
     else:
         click.echo(f"created user {user.username} (sub {user.id})")
+
+
+@user_group.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the password from stdin")
+def user_password(username: str, password_stdin: bool) -> None:
+    """Set an account's password from the first line of stdin (never from argv)."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = set_password(_runtime().sessions, username, password)
+    click.echo(f"password set for {user.username}")
 
 
 @user_group.command("operator")
