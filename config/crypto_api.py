@@ -141,5 +141,14 @@ def init_crypto_api(app: Flask, settings: Settings, idp: Any, trust_store: Trust
         return Caller(str(claims.get("client_id") or ""), frozenset(scopes))
 
     keys = {name: TokenPlatformKey(name, uri) for name, uri in settings.platform_keys}
-    api = CryptoApi(authorize, trust_store, keys, settings.api_max_request_bytes)
+    from idp.web import openapi as idp_openapi
+
+    api = CryptoApi(
+        authorize,
+        trust_store,
+        keys,
+        settings.api_max_request_bytes,
+        openapi_paths=idp_openapi.PATHS,
+        openapi_scopes=idp_openapi.SCOPES,
+    )
     app.register_blueprint(crypto_api_blueprint(api))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from cert_interop.validation import ValidationResult
 from cert_interop.x509 import Certificate
@@ -87,3 +87,8 @@ class CryptoApi:
     platform_keys: Mapping[str, PlatformKey] = field(default_factory=dict)
     max_request_bytes: int = 16 << 20
     """Body limit of these endpoints (base64 envelopes are bigger than login forms)."""
+    openapi_paths: Mapping[str, Any] = field(default_factory=dict)
+    """Other /api/v1 operations served beside these (e.g. the identity provider's entities
+    API), documented in the same OpenAPI document: path → path item."""
+    openapi_scopes: Mapping[str, str] = field(default_factory=dict)
+    """Their scopes: name → description."""

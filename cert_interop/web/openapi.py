@@ -6,6 +6,7 @@ check that every route is documented and that the examples are accepted by the l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cert_interop.signatures import ALGORITHMS
@@ -164,7 +165,11 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": props}
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(
+    extra_paths: Mapping[str, Any] | None = None, extra_scopes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The document; `extra_paths`/`extra_scopes` add operations other packages serve under
+    /api/v1 (their path items may use `#/components/responses/Error`)."""
     cert = {"type": "string", "description": "PEM, or base64 of the DER"}
     chain = {"type": "array", "items": cert, "maxItems": 10, "description": "intermediates"}
     at = {"type": "string", "format": "date-time", "description": "validation time (default now)"}
@@ -354,6 +359,7 @@ def openapi_document() -> dict[str, Any]:
                                 "crypto:sign": "sign with a platform key",
                                 "crypto:encrypt": "make envelopes",
                                 "crypto:decrypt": "decrypt envelopes with a platform key",
+                                **(extra_scopes or {}),
                             },
                         }
                     },
@@ -366,5 +372,5 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "paths": paths,
+        "paths": {**paths, **(extra_paths or {})},
     }

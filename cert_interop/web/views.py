@@ -132,7 +132,11 @@ def crypto_api_blueprint(api: CryptoApi) -> Blueprint:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    bp.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
+    bp.add_url_rule(
+        "/openapi.json",
+        "openapi",
+        lambda: jsonify(openapi_document(api.openapi_paths, api.openapi_scopes)),
+    )
     bp.add_url_rule("/certificates/validate", "validate", validate_certificate, methods=["POST"])
     bp.add_url_rule("/signatures/verify", "verify", verify_signature, methods=["POST"])
     bp.add_url_rule("/signatures", "sign", sign, methods=["POST"])
