@@ -16,6 +16,8 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PY) -c 'import flask, authlib, sqlalchemy, idpyoidc' || { echo "install failed"; exit 1; }
 	@touch $(STAMP)
 
+# a first look: development mode (SMS codes on /dev/sms and in the log) unless told otherwise
+run: export HUREN_ENVIRONMENT ?= development
 run: install
 	@$(HUREN) db upgrade
 	@$(HUREN) demo seed

@@ -15,9 +15,10 @@ from typing import Any
 import click
 
 from cert_interop.pki_cli import write_hierarchy
-from idp.accounts import create_user
+from idp.accounts import create_user, set_operator, set_password
 from idp.clients import create_client, get_client
 from idp.entities.pii import PersonalData
+from idp.errors import AccountError
 
 from .runtime import Runtime
 
@@ -25,6 +26,7 @@ DEMO_FILE = "demo.json"
 DEMO_CLIENT_ID = "huren-demo-rp"
 DEMO_API_CLIENT_ID = "huren-demo-api"
 DEMO_PKI_DIR = "demo-pki"
+DEMO_OPERATOR = "demo-operator"
 CRYPTO_SCOPES = ["crypto:verify", "crypto:sign", "crypto:encrypt", "crypto:decrypt"]
 
 
@@ -71,11 +73,19 @@ def seed(rt: Runtime) -> None:
     if "api_client_id" not in demo or get_client(rt.sessions, demo["api_client_id"]) is None:
         demo.update(_seed_crypto(rt))
         _save(settings.data_dir, demo)
+    if "operator_password" not in demo:
+        demo.update(_seed_operator(rt))
+        _save(settings.data_dir, demo)
     base = f"http://{settings.host}:{settings.port}"
     click.echo("")
     click.echo("Huren demo")
     click.echo(f"  demo relying party:  {base}/demo/")
     click.echo(f"  demo user:           {demo['username']} / {demo['password']}")
+    click.echo(f"  demo operator:       {demo['operator_username']} / {demo['operator_password']}")
+    click.echo(f"  review queue:        {base}/operator/entities")
+    click.echo(f"  register an entity:  {base}/register")
+    if settings.environment == "development":
+        click.echo(f"  SMS codes (dev):     {base}/dev/sms")
     click.echo(f"  demo client_id:      {demo['client_id']}")
     click.echo(f"  demo client_secret:  {demo['client_secret']}")
     click.echo(f"  discovery:           {settings.issuer}/.well-known/openid-configuration")
@@ -88,6 +98,24 @@ def seed(rt: Runtime) -> None:
         f"'bid-opening=file:{pki}/leaf-enc.key?cert={pki}/leaf-enc.pem'"
     )
     click.echo("")
+
+
+def _seed_operator(rt: Runtime) -> dict[str, Any]:
+    """An operator, so the review queue can be tried (organisations wait there while no
+    registry is configured)."""
+    password = secrets.token_urlsafe(9)
+    try:
+        create_user(
+            rt.sessions,
+            username=DEMO_OPERATOR,
+            password=password,
+            name="演示运营人员",
+            operator=True,
+        )
+    except AccountError:  # demo.json was lost but the account is still there
+        set_password(rt.sessions, DEMO_OPERATOR, password)
+        set_operator(rt.sessions, DEMO_OPERATOR, True)
+    return {"operator_username": DEMO_OPERATOR, "operator_password": password}
 
 
 def _save(data_dir: Path, demo: dict[str, Any]) -> None:
