@@ -31,7 +31,14 @@ from .errors import EntityError, InvalidField
 from .pii import PersonalData
 from .service import NATURAL_PERSON, EntityView
 
-__all__ = ["REGISTER_PURPOSE", "Onboarding", "RegistrationThrottled"]
+__all__ = [
+    "REASON_REGISTRY_NOT_CONFIGURED",
+    "REGISTER_PURPOSE",
+    "Onboarding",
+    "RegistrationThrottled",
+    "refuted_field",
+    "registry_verdict",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +70,27 @@ class RegistrationThrottled(EntityError):
             zh=f"该网络地址注册过于频繁，请 {max(1, (retry_after + 59) // 60)} 分钟后再试",
         )
         self.retry_after = retry_after
+
+
+def registry_verdict(
+    registry: Registry | None, uscc: str, name: str
+) -> tuple[VerdictState, tuple[str, ...]]:
+    """What the registry's answer makes of a declared organisation (shared by registration and
+    `huren entity import`): VERIFIED with no reasons; PENDING with the reasons an operator
+    reviews (unreachable, contradicting, dishonest, or no registry configured); REJECTED with
+    the reasons the declaration is refuted (unknown code, another name, a non-active status)."""
+    if registry is None:
+        return VerdictState.PENDING, (REASON_REGISTRY_NOT_CONFIGURED,)
+    verdict = verify_organisation(registry, uscc, name)
+    if verdict.state is VerdictState.VERIFIED:
+        return VerdictState.VERIFIED, ()
+    return verdict.state, verdict.reasons
+
+
+def refuted_field(reason: str) -> str:
+    """The form field a registry refusal is about: the name for a name mismatch, else the
+    credit code."""
+    return "name" if reason == REASON_NAME_MISMATCH else "uscc"
 
 
 @dataclass(frozen=True)
@@ -137,15 +165,11 @@ class Onboarding:
         return view
 
     def _registry_verdict(self, uscc: str, name: str) -> tuple[str, tuple[str, ...]]:
-        if self.registry is None:
-            return "pending", (REASON_REGISTRY_NOT_CONFIGURED,)
-        verdict = verify_organisation(self.registry, uscc, name)
-        if verdict.state is VerdictState.REJECTED:
-            reason = verdict.reasons[0]
-            raise InvalidField("name" if reason == REASON_NAME_MISMATCH else "uscc", reason)
-        if verdict.state is VerdictState.PENDING:
-            return "pending", verdict.reasons
-        return "verified", ()
+        state, reasons = registry_verdict(self.registry, uscc, name)
+        if state is VerdictState.REJECTED:
+            reason = reasons[0]
+            raise InvalidField(refuted_field(reason), reason)
+        return state.value, reasons
 
     def _throttle(self, ip: str) -> None:
         count, window = self.ip_limit

@@ -16,12 +16,13 @@ import builtins
 import dataclasses
 import logging
 import re
+import secrets
 import time
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +58,7 @@ from .models import EntityContact, EntityMember, EntityReview, MarketEntity
 from .pii import PersonalData
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 STATUSES = ("pending", "verified", "rejected")
 ROLES = ("admin", "agent")
@@ -127,6 +129,22 @@ class Registration:
     name: str
     username: str
     password: str = dataclasses.field(repr=False)
+    account_name: str
+    phone: str
+    uscc: str | None
+    id_type: str | None
+    id_number: str | None
+
+
+@dataclass(frozen=True)
+class EntityFields:
+    """An entity and its first administrator after validation, without a password (an
+    import): every value normalised, nothing sealed yet. `account_name` is the agent's name for
+    organisations and the person's own name for natural persons."""
+
+    entity_type: str
+    name: str
+    username: str
     account_name: str
     phone: str
     uscc: str | None
@@ -280,11 +298,100 @@ def _reasons(values: Sequence[str]) -> builtins.list[str]:
     return out
 
 
+def default_username(entity_type: str, uscc: str | None) -> str:
+    """The administrator's login when an import names none: an organisation's credit code in
+    lower case (public, and unique per entity), else a random ``np-…`` name (never derived from
+    the ID number, which must not be guessable from a login)."""
+    if entity_type != NATURAL_PERSON and uscc:
+        return uscc.lower()
+    return f"np-{secrets.token_hex(6)}"
+
+
+def check_entity(
+    *,
+    entity_type: object,
+    name: object,
+    phone: object,
+    username: object = None,
+    uscc: object = None,
+    agent_name: object = None,
+    id_type: object = None,
+    id_number: object = None,
+) -> tuple[EntityFields | None, tuple[InvalidField, ...]]:
+    """Validate an entity without a password (an import) and report EVERY refused field.
+
+    The same rules as `validate_registration`, field by field: a field that depends on another
+    (an ID number on its document type, every type-specific field on the entity type) is only
+    checked once what it depends on is valid. A blank `username` takes `default_username`.
+    Returns the normalised fields and no problems, or None and the problems in form order.
+    """
+    problems: builtins.list[InvalidField] = []
+
+    def attempt(check: Callable[..., _T], *args: object) -> _T | None:
+        try:
+            return check(*args)
+        except InvalidField as exc:
+            problems.append(exc)
+            return None
+
+    kind: str | None = attempt(_required, "entity_type", entity_type)
+    if kind is not None and kind not in ENTITY_TYPES:
+        problems.append(InvalidField("entity_type", "unknown"))
+        kind = None
+    clean_name: str | None = attempt(_name, "name", name, NAME_LENGTH)
+    clean_uscc = clean_type = clean_number = account_name = None
+    typed = False  # the type-specific fields passed
+    if kind == NATURAL_PERSON:
+        before = len(problems)
+        for field, value in (("uscc", uscc), ("agent_name", agent_name)):
+            if attempt(_optional, field, value) is not None:
+                problems.append(InvalidField(field, "not_allowed"))
+        clean_type = attempt(_id_type, id_type)
+        if clean_type is not None:
+            clean_number = attempt(_id_number, clean_type, id_number)
+        account_name = clean_name
+        typed = len(problems) == before
+    elif kind is not None:
+        before = len(problems)
+        for field, value in (("id_type", id_type), ("id_number", id_number)):
+            if attempt(_optional, field, value) is not None:
+                problems.append(InvalidField(field, "not_allowed"))
+        clean_uscc = attempt(_uscc, uscc)
+        account_name = attempt(_name, "agent_name", agent_name, AGENT_NAME_LENGTH)
+        typed = len(problems) == before
+    clean_username: str | None = None
+    if username is None or (isinstance(username, str) and not username.strip()):
+        if kind is not None and typed:
+            clean_username = attempt(_username, default_username(kind, clean_uscc))
+    else:
+        clean_username = attempt(_username, username)
+    clean_phone: str | None = attempt(_phone, "phone", phone)
+    if problems:
+        return None, tuple(problems)
+    assert kind and clean_name and account_name and clean_username and clean_phone
+    return (
+        EntityFields(
+            entity_type=kind,
+            name=clean_name,
+            username=clean_username,
+            account_name=account_name,
+            phone=clean_phone,
+            uscc=clean_uscc,
+            id_type=clean_type,
+            id_number=clean_number,
+        ),
+        (),
+    )
+
+
 # writing ------------------------------------------------------------------------------------
 
 
-def _new_account(db: Session, username: str, name: str, password_hash: str, now: float) -> str:
+def _new_account(
+    db: Session, username: str, name: str, password_hash: str | None, now: float
+) -> str:
     """An account row in `db`'s transaction (what `accounts.create_user` does, minus the commit).
+    A None `password_hash` makes an account that cannot sign in until a password is set.
 
     The plain `account.phone` stays empty: the mobile lives sealed in `entity_contact`.
     """
@@ -352,6 +459,77 @@ def register(
         id_number=id_number,
     )
     password_hash = hash_password(reg.password)  # slow on purpose: outside the transaction
+    fields = EntityFields(
+        entity_type=reg.entity_type,
+        name=reg.name,
+        username=reg.username,
+        account_name=reg.account_name,
+        phone=reg.phone,
+        uscc=reg.uscc,
+        id_type=reg.id_type,
+        id_number=reg.id_number,
+    )
+    return _write(
+        sessions,
+        pii,
+        fields,
+        password_hash=password_hash,
+        phone_verified=phone_verified,
+        status=status,
+        codes=codes,
+        actor=actor,
+    )
+
+
+def import_entity(
+    sessions: sessionmaker[Session],
+    pii: PersonalData,
+    fields: EntityFields,
+    *,
+    status: str,
+    reasons: Sequence[str] = (),
+    actor: str = "import",
+) -> EntityView:
+    """Write an entity taken over from an existing registry (`huren entity import`).
+
+    Like `register` (one transaction, the same duplicate checks, events and audit), except
+    that the administrator account has NO password: it cannot sign in until an operator runs
+    ``huren user password USERNAME --password-stdin``; and the mobile is not SMS-verified.
+    `fields` come from `check_entity`. Raises `DuplicateEntity`, or `InvalidField` for a taken
+    username or a bad status / reason code; nothing is written then.
+    """
+    if status not in ("pending", "verified"):
+        raise InvalidField("state", "unknown")
+    codes = _reasons(reasons)
+    if not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR:
+        raise InvalidField("actor", "required" if not actor else "length")
+    return _write(
+        sessions,
+        pii,
+        fields,
+        password_hash=None,
+        phone_verified=False,
+        status=status,
+        codes=codes,
+        actor=actor,
+        audit_kind="entity.imported",
+    )
+
+
+def _write(
+    sessions: sessionmaker[Session],
+    pii: PersonalData,
+    reg: EntityFields,
+    *,
+    password_hash: str | None,
+    phone_verified: bool,
+    status: str,
+    codes: builtins.list[str],
+    actor: str,
+    audit_kind: str = "entity.registered",
+) -> EntityView:
+    """The registration transaction shared by `register` and `import_entity` (the outbox
+    event is `entity.registered` either way; the audit row says which it was)."""
     number_index = pii.index("id_number", reg.id_number) if reg.id_number else None
     now = time.time()
     entity = MarketEntity(
@@ -410,7 +588,7 @@ def register(
         )
         audit.add(
             db,
-            "entity.registered",
+            audit_kind,
             user_id=account_id,
             username=reg.username,
             entity_id=entity.id,
@@ -418,7 +596,7 @@ def register(
         )
         db.flush()
         view = _view(db, pii, entity)
-    log.info("entity %s registered (%s)", entity.id, entity.entity_type)
+    log.info("entity %s %s (%s)", entity.id, audit_kind.partition(".")[2], entity.entity_type)
     return view
 
 
@@ -451,7 +629,9 @@ def _contact(
     )
 
 
-def refuse_duplicate(sessions: sessionmaker[Session], pii: PersonalData, reg: Registration) -> None:
+def refuse_duplicate(
+    sessions: sessionmaker[Session], pii: PersonalData, reg: Registration | EntityFields
+) -> None:
     """Raise `DuplicateEntity` (or `InvalidField` for a taken username) before anything is
     spent on a registration that cannot succeed; `register` checks again in its transaction."""
     number_index = pii.index("id_number", reg.id_number) if reg.id_number else None
