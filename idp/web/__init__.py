@@ -19,7 +19,17 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-from . import authorize, endpoints, entities_api, login, logout  # noqa: E402, F401  (routes)
+from . import (  # noqa: E402, F401  (routes)
+    authorize,
+    dev_sms,
+    endpoints,
+    entities_api,
+    entity_admin,
+    login,
+    logout,
+    operator,
+    register,
+)
 
 
 def init_app(app: Flask, idp: Idp) -> None:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,51 +21,17 @@ from idp.sms import (
 )
 from storage.ephemeral import EphemeralStore
 
+from .sms_gateway import Gateway, SmsGatewayServer
+
 PHONE = "13812345678"
 KEY = b"k" * 32
 TOKEN = "gateway-token-123"
 
 
-@dataclass
-class Gateway:
-    """A local gateway: records messages; `status` and `delay` make it fail or time out."""
-
-    url: str = ""
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    status: int = 204
-    delay: float = 0.0
-
-    def last_code(self) -> str:
-        return str(self.messages[-1]["params"]["code"])
-
-
 @pytest.fixture
 def gateway() -> Iterator[Gateway]:
-    state = Gateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if state.delay:
-                time.sleep(state.delay)
-            if 200 <= state.status < 300:
-                state.messages.append(json.loads(body))
-                state.headers.append(dict(self.headers))
-            self.send_response(state.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/send"
-    yield state
-    server.shutdown()
-    server.server_close()
+    with SmsGatewayServer() as state:
+        yield state
 
 
 class Clock:
