@@ -4,6 +4,7 @@ calling `start_session(user, amr, acr)` and `after_login(rid)`."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, session, url_for
 
@@ -17,6 +18,7 @@ from .logout import terminate
 
 ACR_PASSWORD = "urn:huren:loa:1"
 MAX_FIELD = 1024
+MAX_NEXT = 2000
 
 
 def start_session(user: User, amr: list[str], acr: str) -> None:
@@ -41,17 +43,50 @@ def start_session(user: User, amr: list[str], acr: str) -> None:
     session.permanent = True
 
 
-def after_login(rid: str | None) -> Any:
+def local_path(value: object) -> str | None:
+    """`value` if it is a path on this site ("/operator/entities?status=rejected"), else None.
+
+    Refused: anything not starting with one "/" ("//host" and "/\\host" are other hosts to a
+    browser), a scheme or host, backslashes and control or space characters anywhere (browsers
+    drop tabs and newlines, so "/\t/host" would become "//host"), and absurd lengths.
+    """
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_NEXT:
+        return None
+    if value.startswith(("//", "/\\")) or "\\" in value:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def after_login(rid: str | None, next_url: str | None = None) -> Any:
+    """Continue a pending authorization (`rid`, first), else go to `next_url` (a local path
+    only, see `local_path`), else home."""
     if rid and load_request(rid) is not None:
         return redirect(url_for("idp.authorize_continue", rid=rid))
+    target = local_path(next_url)
+    if target is not None:
+        return redirect(target)
     return redirect(url_for("idp.home"))
 
 
 def _form(error: str | None = None, status: int = 200, username: str = "") -> Any:
     rid = request.values.get("rid", "")
+    next_url = local_path(request.values.get("next")) or ""
     return (
         render_template(
-            "login.html", error=error, rid=rid, username=username, csrf_token=csrf_token()
+            "login.html",
+            error=error,
+            rid=rid,
+            next_url=next_url,
+            username=username,
+            csrf_token=csrf_token(),
         ),
         status,
     )
@@ -84,7 +119,7 @@ def login() -> Any:
     audit.record(
         idp.sessions, "login.success", user_id=user.id, username=user.username, ip=ip, method="pwd"
     )
-    return after_login(request.form.get("rid"))
+    return after_login(request.form.get("rid"), request.form.get("next"))
 
 
 def _locked_message(seconds: int) -> str:
