@@ -125,6 +125,8 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
     init_demo(app, settings)
     if start_background and idp.backchannel is not None:
         idp.backchannel.start()
+    if start_background and idp.entity_events is not None:
+        idp.entity_events.start()
     return app
 
 

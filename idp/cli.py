@@ -44,6 +44,10 @@ def client_group() -> None:
 @click.option("--redirect-uri", "redirect_uris", multiple=True)
 @click.option("--post-logout-redirect-uri", "post_logout", multiple=True)
 @click.option("--backchannel-logout-uri")
+@click.option(
+    "--entity-events-uri",
+    help="where signed market-entity change events are POSTed (needs --scope entities:read)",
+)
 @click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(GRANT_TYPES))
 @click.option("--auth-method", default="client_secret_basic", type=click.Choice(AUTH_METHODS))
 @click.option("--scope", "scopes", multiple=True, help="repeat, or give a space-separated list")
@@ -67,6 +71,7 @@ def client_create(
     redirect_uris: tuple[str, ...],
     post_logout: tuple[str, ...],
     backchannel_logout_uri: str | None,
+    entity_events_uri: str | None,
     grant_types: tuple[str, ...],
     auth_method: str,
     scopes: tuple[str, ...],
@@ -99,6 +104,7 @@ def client_create(
         trusted=trusted,
         client_id=client_id,
         id_token_alg=id_token_alg,
+        entity_events_uri=entity_events_uri,
     )
     c = new.client
     out = {
@@ -108,6 +114,7 @@ def client_create(
         "redirect_uris": list(c.redirect_uris),
         "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
         "backchannel_logout_uri": c.backchannel_logout_uri,
+        "entity_events_uri": c.entity_events_uri,
         "grant_types": list(c.grant_types),
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
         "scope": " ".join(c.scopes),

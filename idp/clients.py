@@ -52,6 +52,7 @@ class RegisteredClient:
     jwks: dict[str, Any] | None
     trusted: bool
     id_token_signed_response_alg: str = field(default="RS256")
+    entity_events_uri: str | None = None
 
     @classmethod
     def from_row(cls, row: Client) -> RegisteredClient:
@@ -68,6 +69,7 @@ class RegisteredClient:
             jwks=row.jwks,
             trusted=row.trusted,
             id_token_signed_response_alg=row.id_token_signed_response_alg,
+            entity_events_uri=row.entity_events_uri,
         )
 
     # Authlib ClientMixin ------------------------------------------------------------------
@@ -129,6 +131,29 @@ def _check_uri(uri: str, what: str) -> str:
     return uri
 
 
+ENTITY_EVENTS_SCOPE = "entities:read"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _check_entity_events_uri(uri: str, scopes: Sequence[str]) -> str:
+    """Where entity change events are pushed: https (http only on this machine), and only for a
+    client that may read entities anyway."""
+    what = "entity events URI"
+    _check_uri(uri, what)
+    parts = urlsplit(uri)
+    if parts.scheme != "https" and parts.hostname not in LOCAL_HOSTS:
+        raise ClientRegistrationError(
+            f"{what} {uri!r} must use https except on localhost",
+            zh=f"{what} 必须使用 https（本机地址除外）",
+        )
+    if ENTITY_EVENTS_SCOPE not in scopes:
+        raise ClientRegistrationError(
+            f"an {what} needs the {ENTITY_EVENTS_SCOPE} scope",
+            zh=f"订阅市场主体变更事件需要 {ENTITY_EVENTS_SCOPE} 权限",
+        )
+    return uri
+
+
 def create_client(
     sessions: sessionmaker[Session],
     *,
@@ -143,6 +168,7 @@ def create_client(
     trusted: bool = False,
     client_id: str | None = None,
     id_token_alg: str = "RS256",
+    entity_events_uri: str | None = None,
 ) -> NewClient:
     name = name.strip()
     if not name:
@@ -166,6 +192,8 @@ def create_client(
         _check_uri(uri, "post-logout redirect URI")
     if backchannel_logout_uri:
         _check_uri(backchannel_logout_uri, "back-channel logout URI")
+    if entity_events_uri:
+        _check_entity_events_uri(entity_events_uri, scopes)
     if id_token_alg not in ID_TOKEN_ALGS:
         raise ClientRegistrationError(
             "the ID token algorithm must be one of " + ", ".join(ID_TOKEN_ALGS)
@@ -186,6 +214,7 @@ def create_client(
         jwks=jwks,
         trusted=trusted,
         id_token_signed_response_alg=id_token_alg,
+        entity_events_uri=entity_events_uri or None,
         created_at=time.time(),
     )
     with sessions.begin() as db:

@@ -16,6 +16,7 @@ from .throttle import LoginThrottle, ThrottlePolicy
 from .tokens import TokenPolicy, TokenService
 
 if TYPE_CHECKING:
+    from .entities.events import EntityEventDelivery
     from .entities.onboarding import Onboarding
 
 
@@ -93,6 +94,9 @@ class Idp:
         self.backchannel: BackchannelDelivery | None = BackchannelDelivery(
             engine, self.tokens, config.backchannel_max_attempts
         )
+        from .entities.events import EntityEventDelivery as _EntityEvents
+
+        self.entity_events: EntityEventDelivery | None = _EntityEvents(engine, self.tokens)
         self.onboarding: Onboarding = _onboarding(self, master_secret)
 
     def entity_claims(
