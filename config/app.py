@@ -130,6 +130,21 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
     return app
 
 
+def _page_of(app: Flask, path: str) -> str:
+    """The nearest page a browser can GET: a refused form re-rendered by a POST-only route
+    (e.g. /operator/entities/ID/verdict) switches language on its page (/operator/entities/ID)."""
+    if request.method == "GET":
+        return path
+    adapter = app.url_map.bind("localhost")
+    while path not in ("", "/"):
+        try:
+            adapter.match(path, method="GET")
+            return path
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+    return "/"
+
+
 def _wants_json() -> bool:
     if request.path.startswith(API_PREFIXES):
         return True
@@ -147,7 +162,7 @@ def _install_web_defaults(app: Flask, settings: Settings) -> None:
         def lang_url(code: str) -> str:
             args = request.args.to_dict()
             args["lang"] = code
-            return request.path + "?" + urlencode(args)
+            return _page_of(app, request.path) + "?" + urlencode(args)
 
         return {"current_locale": current, "lang_url": lang_url}
 

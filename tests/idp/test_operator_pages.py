@@ -434,3 +434,16 @@ def test_no_page_shows_full_personal_data(signed_in: FlaskClient, idp: Idp) -> N
         assert response.status_code < 500
         for secret in (ID_NUMBER, PERSON_PHONE, ORG_PHONE):
             assert secret not in html
+
+
+def test_language_switch_after_a_refused_post_points_to_a_page(web: FlaskClient, idp: Idp) -> None:
+    """A POST-only route that re-renders its form must not offer a link that answers 405."""
+    from config.app import _page_of
+
+    app = web.application
+    with app.test_request_context("/operator/entities/abc/verdict", method="POST"):
+        assert _page_of(app, "/operator/entities/abc/verdict") == "/operator/entities/abc"
+    with app.test_request_context("/register/legal_person", method="POST"):
+        assert _page_of(app, "/register/legal_person") == "/register/legal_person"
+    with app.test_request_context("/no/such/thing", method="POST"):
+        assert _page_of(app, "/no/such/thing") == "/"
