@@ -1,4 +1,5 @@
-"""Human wording for scopes on the consent page and for reasons on the error page."""
+"""Human wording for codes: scopes on the consent page, reasons on the error page, and the
+entity types, ID types, statuses and roles every entity page shows."""
 
 from __future__ import annotations
 
@@ -41,3 +42,36 @@ def reason_text(reason: str) -> str:
         "server_error": _("Internal error; please retry later."),
         "temporarily_unavailable": _("The service is temporarily unavailable; please retry later."),
     }.get(reason, _("The request was refused."))
+
+
+def status_label(status: str) -> str:
+    return {
+        "pending": _("Pending review"),
+        "verified": _("Verified"),
+        "rejected": _("Rejected"),
+    }.get(status, status)
+
+
+def entity_type_label(kind: str) -> str:
+    return {
+        "legal_person": _("Legal person"),
+        "natural_person": _("Natural person"),
+        "public_institution": _("Government body or public institution"),
+        "other_org": _("Other organisation"),
+    }.get(kind, kind)
+
+
+def id_type_label(kind: str | None) -> str:
+    if kind is None:
+        return ""
+    return {
+        "resident_id": _("Resident identity card"),
+        "passport": _("Passport"),
+        "hk_macao_permit": _("Mainland travel permit for Hong Kong and Macao residents"),
+        "taiwan_permit": _("Mainland travel permit for Taiwan residents"),
+        "foreign_permanent_resident": _("Foreign permanent resident ID card"),
+    }.get(kind, kind)
+
+
+def role_label(role: str) -> str:
+    return {"admin": _("Administrator"), "agent": _("Agent")}.get(role, role)

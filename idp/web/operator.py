@@ -21,6 +21,7 @@ from ..entities.service import STATUSES, TRANSITIONS, EntityView
 from . import bp
 from .context import check_csrf, csrf_token, current_idp, current_login
 from .i18n import _
+from .labels import entity_type_label, id_type_label, role_label, status_label
 
 PAGE_SIZE = 20
 MAX_PAGE_NUMBER = 10_000
@@ -42,39 +43,6 @@ REJECT_REASONS = (
 
 
 # wording shared with the entity administrator's page ------------------------------------------
-
-
-def status_label(status: str) -> str:
-    return {
-        "pending": _("Pending review"),
-        "verified": _("Verified"),
-        "rejected": _("Rejected"),
-    }.get(status, status)
-
-
-def entity_type_label(kind: str) -> str:
-    return {
-        "legal_person": _("Legal person"),
-        "natural_person": _("Natural person"),
-        "public_institution": _("Government body or public institution"),
-        "other_org": _("Other organisation"),
-    }.get(kind, kind)
-
-
-def id_type_label(kind: str | None) -> str:
-    if kind is None:
-        return ""
-    return {
-        "resident_id": _("Resident identity card"),
-        "passport": _("Passport"),
-        "hk_macao_permit": _("Mainland travel permit for Hong Kong and Macao residents"),
-        "taiwan_permit": _("Mainland travel permit for Taiwan residents"),
-        "foreign_permanent_resident": _("Foreign permanent resident ID card"),
-    }.get(kind, kind)
-
-
-def role_label(role: str) -> str:
-    return {"admin": _("Administrator"), "agent": _("Agent")}.get(role, role)
 
 
 def entity_reason_label(code: str) -> str:

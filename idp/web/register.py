@@ -30,6 +30,7 @@ from idp.sms.errors import SmsRetryLater, SmsThrottled, SmsUnavailable
 from . import bp
 from .context import check_csrf, client_ip, csrf_token, current_idp
 from .i18n import _
+from .labels import entity_type_label, id_type_label
 
 NATURAL_PERSON = "natural_person"
 ORG_INPUTS = ("name", "uscc", "agent_name", "phone", "sms_code", "username", "password")
@@ -66,15 +67,6 @@ class Refusal:
 # wording ------------------------------------------------------------------------------------
 
 
-def type_label(kind: str) -> str:
-    return {
-        "legal_person": _("Legal person"),
-        "natural_person": _("Natural person"),
-        "public_institution": _("Government body or public institution"),
-        "other_org": _("Other organisation"),
-    }.get(kind, kind)
-
-
 def type_hint(kind: str) -> str:
     return {
         "legal_person": _("Companies and other enterprises with a business licence."),
@@ -82,16 +74,6 @@ def type_hint(kind: str) -> str:
         "public_institution": _("Government bodies and public institutions."),
         "other_org": _("Other organisations with a unified social credit code."),
     }.get(kind, "")
-
-
-def id_type_label(kind: str) -> str:
-    return {
-        "resident_id": _("Resident identity card"),
-        "passport": _("Passport"),
-        "hk_macao_permit": _("Mainland travel permit for Hong Kong and Macao residents"),
-        "taiwan_permit": _("Mainland travel permit for Taiwan residents"),
-        "foreign_permanent_resident": _("Foreign permanent resident ID card"),
-    }.get(kind, kind)
 
 
 def field_label(kind: str, field: str) -> str:
@@ -253,7 +235,7 @@ def _unavailable() -> Any:
 
 def _helpers() -> dict[str, Any]:
     return {
-        "type_label": type_label,
+        "type_label": entity_type_label,
         "type_hint": type_hint,
         "id_type_label": id_type_label,
         "pending_reason_text": pending_reason_text,
