@@ -8,7 +8,6 @@ answers 2xx, so a logout is never lost to a crash or a slow RP.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import requests
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.outbox import Consumer, Event, PassResult, publish
 
+from .background import BackgroundLoop
 from .tokens import TokenService
 
 TOPIC = "idp.backchannel_logout"
@@ -36,18 +36,16 @@ def _backoff(attempt: int) -> float:
     return float(min(2 ** (attempt - 1), 600))
 
 
-class BackchannelDelivery:
+class BackchannelDelivery(BackgroundLoop):
     def __init__(
         self, engine: Engine, tokens: TokenService, max_attempts: int, timeout: float = 5.0
     ) -> None:
+        super().__init__("backchannel-logout")
         self.tokens = tokens
         self.timeout = timeout
         self.consumer = Consumer(
             engine, CONSUMER, [TOPIC], self._deliver, max_attempts=max_attempts, backoff=_backoff
         )
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _deliver(self, event: Event) -> None:
         payload: dict[str, Any] = event.payload
@@ -70,26 +68,5 @@ class BackchannelDelivery:
     def run_once(self, now: float | None = None) -> PassResult:
         return self.consumer.run_once(now)
 
-    def kick(self) -> None:
-        self._wake.set()
-
-    def start(self, interval: float = 2.0) -> None:
-        """Run passes in a daemon thread; the outbox lease keeps workers from overlapping."""
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.run_once()
-                except Exception:  # a pass must never kill the worker; it is retried next tick
-                    log.exception("back-channel logout pass failed")
-                self._wake.wait(interval)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="backchannel-logout", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
+    def tick(self) -> None:
+        self.run_once()

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from storage.outbox import Consumer, Event, OutboxConsumer, PassResult, dead_letters, publish
 
+from ..background import BackgroundLoop
 from ..models import Client
 from ..tokens import TokenService
 
@@ -169,7 +170,7 @@ class DeliveryPass:
         return sum(r.dead for r in self.deliveries.values())
 
 
-class EntityEventDelivery:
+class EntityEventDelivery(BackgroundLoop):
     """Fans entity events out to subscribers and pushes them as signed SETs.
 
     `run_once` runs one pass of everything and waits for it (tests, scripts); `start` runs passes
@@ -186,6 +187,7 @@ class EntityEventDelivery:
         backoff: Callable[[int], float] = delivery_backoff,
         timeout: float = 5.0,
     ) -> None:
+        super().__init__("entity-events")
         self.engine = engine
         self.tokens = tokens
         self.timeout = timeout
@@ -202,9 +204,6 @@ class EntityEventDelivery:
         self._consumers: dict[str, Consumer] = {}
         self._busy: set[str] = set()
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- stage 1: fan-out --------------------------------------------------------------------
 
@@ -353,30 +352,6 @@ class EntityEventDelivery:
         """One background step: fan out, then start passes for idle subscribers; never waits."""
         self.fanout.run_once()
         self._start_passes(self.subscriber_ids(), None)
-
-    def kick(self) -> None:
-        self._wake.set()
-
-    def start(self, interval: float = 2.0) -> None:
-        """Run in a daemon thread; outbox leases keep processes (gunicorn workers) apart."""
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.tick()
-                except Exception:  # a tick must never kill the worker; the next one retries
-                    log.exception("entity event fan-out failed")
-                self._wake.wait(interval)
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=loop, name="entity-events", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
 
     # -- operators ---------------------------------------------------------------------------
 
