@@ -19,6 +19,7 @@ from storage.at_rest import SealedDataError
 from storage.errors import StorageError
 from storage.migrate import upgrade
 
+from .bid_cli import bid_group
 from .runtime import MIGRATION_LOCATIONS, Runtime
 from .settings import SettingsError
 
@@ -95,7 +96,7 @@ def demo_seed(rt: Runtime) -> None:
     seed(rt)
 
 
-for group in (*GROUPS, crypto_group, pki_group, ca_group):
+for group in (*GROUPS, crypto_group, pki_group, ca_group, bid_group):
     cli.add_command(group)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cert_interop.revocation import DefaultChecker
 from cert_interop.truststore import TrustStore
 from cert_interop.web import ApiError, Caller, CryptoApi, crypto_api_blueprint
-from cert_interop.x509 import Certificate, parse_certificate
+from cert_interop.x509 import Certificate
 from drivers.errors import DecryptionFailed as TokenDecryptionFailed
 from drivers.errors import TokenError, UnsupportedMechanism
 from drivers.uri import open_token
@@ -25,16 +25,7 @@ from idp.tokens import InvalidToken
 from storage.ephemeral.api import EphemeralStore
 
 from .settings import Settings
-
-# names the library uses for key transport → the driver's mechanism names
-_UNWRAP = {
-    "rsa-oaep-sha256": "rsa-oaep-sha256",
-    "rsa-oaep-sha1": "rsa-oaep-sha1",
-    "rsa-oaep": "rsa-oaep-sha1",
-    "rsa-pkcs1v15": "rsa-pkcs1",
-    "rsa-pkcs1": "rsa-pkcs1",
-    "sm2": "sm2",
-}
+from .token_adapters import UNWRAP_MECHANISMS, TokenKey
 
 
 def make_trust_store(
@@ -57,16 +48,14 @@ class TokenPlatformKey:
     def __init__(self, name: str, uri: str) -> None:
         self._name, self._uri = name, uri
         self._lock = threading.RLock()
-        self._token: Any = None
-        self._key_id = b""
-        self._certificate: Certificate | None = None
+        self._key: TokenKey | None = None
 
     @property
     def name(self) -> str:
         return self._name
 
-    def _open(self) -> tuple[Any, bytes, Certificate]:
-        if self._token is None or self._certificate is None:
+    def _open(self) -> TokenKey:
+        if self._key is None:
             try:
                 token = open_token(self._uri)
                 listed = token.certificates()
@@ -77,41 +66,38 @@ class TokenPlatformKey:
                 raise ApiError(
                     "key_unavailable", 503, f"platform key {self._name!r} has no certificate"
                 )
-            self._token, self._key_id = token, listed[0].key_id
-            self._certificate = parse_certificate(listed[0].certificate)
-        return self._token, self._key_id, self._certificate
+            self._key = TokenKey(token, listed[0])
+        return self._key
 
     def _drop(self) -> None:
-        if self._token is not None:
+        if self._key is not None:
             with contextlib.suppress(TokenError):
-                self._token.close()
-        self._token = None
+                self._key.token.close()
+        self._key = None
 
     @property
     def certificate(self) -> Certificate:
         with self._lock:
-            return self._open()[2]
+            return self._open().certificate
 
     def sign(self, algorithm: str, *, data: bytes | None, digest: bytes | None) -> bytes:
         with self._lock:
-            token, key_id, _ = self._open()
+            key = self._open()
             try:
-                sig: bytes = token.sign(key_id, data, digest=digest, mechanism=algorithm)
+                return key.sign(algorithm, data=data, digest=digest)
             except UnsupportedMechanism as exc:
                 raise ApiError("unsupported_algorithm", 400, str(exc)) from None
             except TokenError as exc:
                 self._drop()
                 raise _unavailable(self._name, exc) from None
-            return sig
 
     def unwrap(self, encrypted_key: bytes, algorithm: str) -> bytes:
-        mechanism = _UNWRAP.get(algorithm)
-        if mechanism is None:
+        if algorithm not in UNWRAP_MECHANISMS:
             raise ApiError("unsupported_algorithm", 400, f"key transport {algorithm!r}")
         with self._lock:
-            token, key_id, _ = self._open()
+            key = self._open()
             try:
-                key: bytes = token.decrypt(key_id, encrypted_key, mechanism=mechanism)
+                return key.unwrap(encrypted_key, algorithm)
             except TokenDecryptionFailed:
                 raise ApiError("decryption_failed", 422) from None
             except UnsupportedMechanism as exc:
@@ -119,7 +105,6 @@ class TokenPlatformKey:
             except TokenError as exc:
                 self._drop()
                 raise _unavailable(self._name, exc) from None
-            return key
 
 
 def _unavailable(name: str, exc: TokenError) -> ApiError:
