@@ -15,75 +15,43 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import click
-from asn1crypto import pem as _pem
 
 from cert_interop import cms
 from cert_interop import keys as keymod
 from cert_interop.cli_errors import UserError
-from cert_interop.cli_io import input_file, output_file
+from cert_interop.cli_io import (
+    input_file,
+    output_file,
+    pem_blocks,
+    read_certificates,
+    read_small,
+    refuse_same_file,
+)
 from cert_interop.pki_cli import show_cmd
 from cert_interop.validation import Purpose, ValidationResult, validate
-from cert_interop.x509 import Certificate, Crl, parse_certificate, parse_crl
+from cert_interop.x509 import Certificate, Crl, parse_crl
 
 __all__ = ["cert_group", "cms_group"]
-
-_MAX_PEM_FILE = 16 << 20
 
 
 # ---------------------------------------------------------------------------------------------
 # files
 
 
-def _read_file(path: str, what: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(_MAX_PEM_FILE + 1)
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_PEM_FILE:
-        raise UserError(f"{what} {path} is too large")
-    return data
-
-
-def _pem_blocks(data: bytes, label: str) -> list[bytes] | None:
-    """The DER of every PEM block with ``label`` in ``data``; None when it is not PEM."""
-    if b"-----BEGIN" not in data:
-        return None
-    blocks: list[bytes] = []
-    try:
-        for kind, _headers, der in _pem.unarmor(data, multiple=True):
-            if kind == label:
-                blocks.append(bytes(der))
-    except (ValueError, TypeError) as exc:
-        raise UserError(f"bad PEM: {exc}") from None
-    return blocks
-
-
-def _certs(path: str, what: str = "certificate file") -> list[Certificate]:
-    data = _read_file(path, what)
-    blocks = _pem_blocks(data, "CERTIFICATE")
-    if blocks is None:
-        return [parse_certificate(data)]
-    if not blocks:
-        raise UserError(f"{path}: no CERTIFICATE in the PEM file")
-    return [parse_certificate(b) for b in blocks]
-
-
 def _cert(path: str) -> Certificate:
-    certs = _certs(path)
+    certs = read_certificates(path)
     if len(certs) != 1:
         raise UserError(f"{path} holds {len(certs)} certificates; give one")
     return certs[0]
 
 
 def _crls(path: str) -> list[Crl]:
-    data = _read_file(path, "CRL file")
-    blocks = _pem_blocks(data, "X509 CRL")
+    data = read_small(path, "CRL file")
+    blocks = pem_blocks(data, "X509 CRL")
     if blocks is None:
         return [parse_crl(data)]
     return [parse_crl(b) for b in blocks]
@@ -100,16 +68,7 @@ def _password(password_stdin: bool, in_path: str) -> bytes | None:
 
 
 def _key(path: str, password: bytes | None) -> keymod.PrivateKey:
-    return keymod.load_private_key(_read_file(path, "key file"), password)
-
-
-def _not_same(in_path: str, out_path: str | None) -> None:
-    if in_path == "-" or out_path in (None, "-"):
-        return
-    assert out_path is not None
-    with suppress(OSError):
-        if os.path.samefile(in_path, out_path):
-            raise UserError(f"--out {out_path} is the --in file")
+    return keymod.load_private_key(read_small(path, "key file"), password)
 
 
 def _at(value: str | None) -> datetime | None:
@@ -164,8 +123,8 @@ def sign_cmd(
     """Sign content as CMS SignedData (attached unless --detached)."""
     key = _key(key_path, _password(password_stdin, in_path))
     cert = _cert(cert_path)
-    chain = [c for p in chain_paths for c in _certs(p, "chain file")]
-    _not_same(in_path, out_path)
+    chain = [c for p in chain_paths for c in read_certificates(p, "chain file")]
+    refuse_same_file(in_path, out_path)
     with input_file(in_path) as src, output_file(out_path) as dst:
         sink: Any = cms.PemWriter(dst) if pem else dst
         cms.sign(src, sink, [(key, cert, chain)], detached=detached, digest=digest, gm_oids=gm)
@@ -204,9 +163,9 @@ def verify_cmd(
     """Verify every signature of a SignedData; with --ca also each signer's certificate chain
     (offline, the message's certificates as intermediates). Exit 0 when all is valid, 1 when
     not, 2 when the check could not run."""
-    anchors = [c for p in ca_paths for c in _certs(p, "CA file")]
-    extra = [c for p in cert_paths for c in _certs(p)]
-    _not_same(in_path, out_path)
+    anchors = [c for p in ca_paths for c in read_certificates(p, "CA file")]
+    extra = [c for p in cert_paths for c in read_certificates(p)]
+    refuse_same_file(in_path, out_path)
     report = sys.stderr if out_path == "-" else sys.stdout
     ok = False
     with input_file(in_path) as src, output_file(out_path, private=True) as dst:
@@ -290,8 +249,8 @@ def encrypt_cmd(
 ) -> None:
     """Encrypt content to one or more certificates as CMS EnvelopedData (AuthEnvelopedData with
     aes-256-gcm)."""
-    recipients = [c for p in recipient_paths for c in _certs(p, "recipient file")]
-    _not_same(in_path, out_path)
+    recipients = [c for p in recipient_paths for c in read_certificates(p, "recipient file")]
+    refuse_same_file(in_path, out_path)
     with input_file(in_path) as src, output_file(out_path) as dst:
         sink: Any = cms.PemWriter(dst) if pem else dst
         cms.encrypt(src, sink, recipients, cipher=cipher, rsa_padding=rsa_padding, gm_oids=gm)
@@ -312,7 +271,7 @@ def decrypt_cmd(
     (exit 2) and the --out file is removed."""
     key = _key(key_path, _password(password_stdin, in_path))
     cert = _cert(cert_path)
-    _not_same(in_path, out_path)
+    refuse_same_file(in_path, out_path)
     with input_file(in_path) as src, output_file(out_path, private=True) as dst:
         cms.decrypt(src, dst, certificate=cert, key=key)
 
@@ -351,8 +310,8 @@ def cert_verify_cmd(
     """Validate CERT's chain offline (validity, key usage for --purpose, CRLs given). Exit 0 when
     valid, 1 when not, 2 when the check could not run."""
     leaf = _cert(cert_path)
-    anchors = [c for p in ca_paths for c in _certs(p, "CA file")]
-    intermediates = [c for p in untrusted_paths for c in _certs(p, "untrusted file")]
+    anchors = [c for p in ca_paths for c in read_certificates(p, "CA file")]
+    intermediates = [c for p in untrusted_paths for c in read_certificates(p, "untrusted file")]
     crls = [c for p in crl_paths for c in _crls(p)]
     result = validate(
         leaf,

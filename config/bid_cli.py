@@ -25,20 +25,23 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 from asn1crypto import cms as _acms
 from asn1crypto import core as _core
-from asn1crypto import pem as _pem
 
 from cert_interop import cms
 from cert_interop.cli_errors import UserError
+from cert_interop.cli_io import (
+    input_file,
+    output_file,
+    read_certificates,
+    refuse_same_file,
+)
 from cert_interop.cms import oids as O
 from cert_interop.cms import signer_info
 from cert_interop.cms.ber import CONTEXT, UNIVERSAL, BerReader, children, guard, read_int, read_oid
@@ -65,7 +68,6 @@ __all__ = ["bid_group"]
 
 PROGRESS_MIN_BYTES = 8 << 20
 """Inputs at least this large get a progress bar (when stderr is a terminal, or --progress)."""
-_MAX_CERT_FILE = 16 << 20
 _MAX_SMALL = 64 << 10
 _MAX_BIG = 8 << 20
 _MAX_ITEMS = 1000
@@ -161,104 +163,6 @@ def bid_group() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # files
-
-
-def _read_small(path: str, what: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size > _MAX_CERT_FILE:
-                raise UserError(f"{what} {path} is too large")
-            # small reads: read(n) would reserve n bytes up front
-            data = b"".join(iter(lambda: fh.read(1 << 16), b""))
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_CERT_FILE:  # grew while being read, or not a regular file
-        raise UserError(f"{what} {path} is too large")
-    return data
-
-
-def _certs(path: str, what: str) -> list[Certificate]:
-    """Every certificate of a PEM file (several allowed) or the one of a DER file."""
-    data = _read_small(path, what)
-    try:
-        if b"-----BEGIN" in data:
-            blocks = [
-                bytes(der)
-                for kind, _h, der in _pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"
-            ]
-            if not blocks:
-                raise UserError(f"{what} {path}: no CERTIFICATE in the PEM file")
-            return [parse_certificate(b) for b in blocks]
-        return [parse_certificate(data)]
-    except (CertInteropError, ValueError, TypeError) as exc:
-        raise UserError(f"{what} {path} is not a certificate file: {exc}") from None
-
-
-def _not_same(in_path: str, out_path: str | None) -> None:
-    if in_path == "-" or out_path in (None, "-"):
-        return
-    assert out_path is not None
-    with contextlib.suppress(OSError):
-        if os.path.samefile(in_path, out_path):
-            raise UserError(f"--out {out_path} is the --in file")
-
-
-@contextlib.contextmanager
-def _input(path: str) -> Iterator[BinaryIO]:
-    if path == "-":
-        yield sys.stdin.buffer
-        return
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with fh:
-        yield fh
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def _output(path: str | None, *, private: bool = False) -> Iterator[BinaryIO]:
-    """stdout for None or '-'. A file is written as a temporary file in the same directory and
-    renamed over ``path`` only when the block succeeds, so a failure or Ctrl-C never leaves a
-    partial file (and never destroys an older file of that name). ``private``: mode 0600.
-    Devices and FIFOs (``--out /dev/null``) are written directly."""
-    if path is None or path == "-":
-        out = sys.stdout.buffer
-        yield out
-        out.flush()
-        return
-    target = Path(path)
-    with contextlib.suppress(OSError):
-        if not stat.S_ISREG(target.stat().st_mode):
-            if target.is_dir():
-                raise UserError(f"cannot write {path}: is a directory")
-            with open(target, "wb") as special:
-                yield special
-            return
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=str(target.parent)
-        )
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _Counting:
@@ -779,13 +683,13 @@ def sign_cmd(
     the GM/T 0010 OIDs, RSA and ECDSA with SHA-256; the signer's certificate, the --chain
     certificates and the signing time go in."""
     pin = _stdin_pin(in_path) if pin_stdin else None
-    chain = [c for p in chain_paths for c in _certs(p, "chain file")]
-    _not_same(in_path, out_path)
-    with _key(key_uri, "sign", pin) as key, _input(in_path) as src:
+    chain = [c for p in chain_paths for c in read_certificates(p, "chain file")]
+    refuse_same_file(in_path, out_path)
+    with _key(key_uri, "sign", pin) as key, input_file(in_path) as src:
         passes = 1 if detached else 2
         with (
             _progress(src, "签名 signing", passes, progress) as reader,
-            _output(out_path) as dst,
+            output_file(out_path) as dst,
         ):
             sink = _pem_sink(dst, pem)
             cms.sign(reader, sink, [(key, key.certificate, chain)], detached=detached)
@@ -831,14 +735,14 @@ def encrypt_cmd(
     """Seal a file to one or more certificates (e.g. your own and the trading centre's
     bid-opening certificate): SM2 recipients get SM4-CBC with the GM/T 0010 OIDs, RSA and EC
     recipients AES-256-GCM. SM2 and other recipients may be mixed (SM4-CBC, standard OIDs)."""
-    recipients = [c for p in to_paths for c in _certs(p, "recipient certificate file")]
+    recipients = [c for p in to_paths for c in read_certificates(p, "recipient certificate file")]
     if cipher is None and not any(c.key_algorithm == "sm2" for c in recipients):
         cipher = "aes-256-gcm"
-    _not_same(in_path, out_path)
+    refuse_same_file(in_path, out_path)
     with (
-        _input(in_path) as src,
+        input_file(in_path) as src,
         _progress(src, "加密 encrypting", 1, progress) as reader,
-        _output(out_path) as dst,
+        output_file(out_path) as dst,
     ):
         sink = _pem_sink(dst, pem)
         cms.encrypt(reader, sink, recipients, cipher=cipher, rsa_padding=rsa_padding)
@@ -858,13 +762,13 @@ def decrypt_cmd(
     """Open an envelope at bid opening: the content key is unwrapped on the token. A wrong key
     or a damaged envelope fails (exit 2) and no output file is left."""
     pin = _stdin_pin(in_path) if pin_stdin else None
-    _not_same(in_path, out_path)
-    with _input(in_path) as src:
+    refuse_same_file(in_path, out_path)
+    with input_file(in_path) as src:
         prefer = _envelope_names(src)
         with (
             _key(key_uri, "decrypt", pin, prefer) as key,
             _progress(src, "解密 decrypting", 1, progress) as reader,
-            _output(out_path, private=True) as dst,
+            output_file(out_path, private=True) as dst,
         ):
             result = cms.decrypt(reader, dst, certificate=key.certificate, unwrap=key.unwrap)
     click.echo(
@@ -965,19 +869,19 @@ def verify_cmd(
     """Verify every signature and show who signed, with what algorithm and when; with --ca also
     each signer's certificate chain (offline). Exit 0 only when everything checked is valid,
     1 when not, 2 when the file cannot be read."""
-    anchors = [c for p in ca_paths for c in _certs(p, "CA file")]
-    extra = [c for p in cert_paths for c in _certs(p, "certificate file")]
+    anchors = [c for p in ca_paths for c in read_certificates(p, "CA file")]
+    extra = [c for p in cert_paths for c in read_certificates(p, "certificate file")]
     if out_path is not None and content_path is not None:
         raise UserError("--out extracts attached content; a detached signature has none")
-    _not_same(in_path, out_path)
+    refuse_same_file(in_path, out_path)
     report = sys.stderr if out_path == "-" else sys.stdout
     ok = False
-    with _input(in_path) as src, contextlib.ExitStack() as stack:
+    with input_file(in_path) as src, contextlib.ExitStack() as stack:
         sniff = _sniff(src)
-        dst = stack.enter_context(_output(out_path, private=True)) if out_path else None
+        dst = stack.enter_context(output_file(out_path, private=True)) if out_path else None
         if content_path is not None:
             with (
-                _input(content_path) as content,
+                input_file(content_path) as content,
                 _progress(content, "验证 verifying", 1, progress) as reader,
             ):
                 result = cms.verify(src, content=reader, certificates=extra)
@@ -1054,7 +958,7 @@ def inspect_cmd(in_path: str, as_json: bool) -> None:
     """Say what a CMS file is (SignedData / EnvelopedData / AuthEnvelopedData, PEM or DER), who
     signed it or whom it is sealed to, the content cipher and the sizes. Nothing is checked:
     use verify for that."""
-    with _input(in_path) as src:
+    with input_file(in_path) as src:
         sniff = _sniff(src)
         doc = {
             "file": in_path,

@@ -318,11 +318,17 @@ def test_sm4_cbc_round_trip_3mb(tmp_path: Path) -> None:
     assert back.read_bytes() == data
     assert stat.S_IMODE(back.stat().st_mode) == 0o600
 
-    # a wrong key fails on the padding at the end; the partial output is removed
+    # a wrong key fails on the padding at the end: no partial output, and the earlier good
+    # file of that name is left as it was
     wrong = "ff" * 16
     bad = run("sm4", "decrypt", "--key", wrong, "--iv", iv, "--in", ct, "--out", back)
     assert_one_line_error(bad)
-    assert not back.exists()
+    assert back.read_bytes() == data
+    fresh = tmp_path / "fresh"
+    bad = run("sm4", "decrypt", "--key", wrong, "--iv", iv, "--in", ct, "--out", fresh)
+    assert_one_line_error(bad)
+    assert not fresh.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
 def test_sm4_cbc_stdin_stdout_binary() -> None:
