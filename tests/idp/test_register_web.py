@@ -31,12 +31,13 @@ from cert_interop.identifiers import ENTITY_TYPES, ID_TYPES
 from config.app import create_app
 from config.runtime import MIGRATION_LOCATIONS
 from config.settings import Settings
+from idp.clients import create_client
 from idp.registry.http import HttpRegistry
 from idp.service import Idp
 from idp.web import register as pages
 from storage.migrate import upgrade
 
-from .conftest import ISSUER, form_value
+from .conftest import ISSUER, REDIRECT, Flow, form_value, query
 from .registry_server import RegistryServer, entity
 from .sms_gateway import Gateway, SmsGatewayServer
 from .test_entities import make_resident_id, make_uscc
@@ -967,3 +968,36 @@ def test_random_input_never_fails_and_never_writes(
     if response.status_code != 200:
         assert 'role="alert"' in page
     assert site.rows() == (0, 0)
+
+
+# --- after registration: single sign-on to a trading platform ---------------------------------
+
+
+@pytest.mark.parametrize("kind", ["legal_person", "natural_person"])
+def test_a_registrant_signs_in_to_a_platform_and_it_receives_the_entity(
+    site: Site, kind: str
+) -> None:
+    """§6.3.2 b end to end: register on the pages, SSO into a platform with the scopes
+    `entity phone`, and the platform's userinfo names the entity and the SMS-proved mobile;
+    without `identity` never an ID number."""
+    form = forms()[kind]
+    assert site.register(kind, form).status_code == 302
+    site.idp.keys.ensure()  # what `huren db upgrade` does before serving
+    rp = create_client(site.idp.sessions, name="平台", redirect_uris=[REDIRECT])
+    flow = Flow(site.web, rp)
+    response = flow.authorize(scope="openid profile entity phone")
+    response = flow.follow(flow.login(response, form["username"], PASSWORD))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    code = query(response.headers["Location"])["code"]
+    tokens = flow.exchange(code).get_json()
+    info = site.web.get(
+        "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).get_json()
+    assert info["entity_type"] == kind and info["entity_status"] == "verified"
+    assert info["entity_name"] == unicodedata.normalize("NFKC", form["name"]).strip()
+    assert info["phone_number"] == form["phone"] and info["phone_number_verified"] is True
+    assert "id_number" not in info and "id_type" not in info
+    if kind == "legal_person":
+        assert info["uscc"] == form["uscc"] and info["agent_name"] == form["agent_name"]
+    else:
+        assert "uscc" not in info and "agent_name" not in info
