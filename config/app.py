@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
     Babel(app, locale_selector=locale)
     init_idp(app, idp)
     trust_store = make_trust_store(settings, sessions, store)
+    idp.trust_store = trust_store  # certificate login and binding
     app.extensions["huren.trust_store"] = trust_store
     init_crypto_api(app, settings, idp, trust_store)
     _install_web_defaults(app, settings)

@@ -11,6 +11,7 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from .accounts import create_user, set_operator, set_password
+from .certlogin.cli import cert_group
 from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, create_client
 from .entities.cli import entity_group
 from .entities.pii import PersonalData
@@ -226,4 +227,4 @@ def keys_list(as_json: bool) -> None:
         click.echo(f"{info.kid}  {info.alg}  {info.status}")
 
 
-GROUPS = (client_group, user_group, keys_group, entity_group)
+GROUPS = (client_group, user_group, keys_group, entity_group, cert_group)

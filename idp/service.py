@@ -16,6 +16,8 @@ from .throttle import LoginThrottle, ThrottlePolicy
 from .tokens import TokenPolicy, TokenService
 
 if TYPE_CHECKING:
+    from cert_interop.truststore import TrustStore
+
     from .entities.events import EntityEventDelivery
     from .entities.onboarding import Onboarding
 
@@ -62,6 +64,8 @@ class Idp:
         self.sessions = sessions
         self.store = store
         self.config = config
+        self.trust_store: TrustStore | None = None
+        """Set by the composition root: validates certificates for certificate login."""
         self.keys = KeyRing(sessions, master_secret, config.key_refresh_interval)
         from .entities.pii import PersonalData
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..accounts import User
+from ..certlogin import acr_level, required_level
 from ..claims import (
     ClaimsRequestError,
     implied_scopes,
@@ -173,8 +174,11 @@ def _decide(rid: str, record: dict[str, Any], client: RegisteredClient) -> Any:
     # a login made after this request was parked satisfies prompt=login and any max_age
     fresh = login is not None and login[0].auth_time >= record["created_at"]
     stale = max_age is not None and login is not None and time.time() - login[0].auth_time > max_age
+    # acr_values naming a stronger method than the session's (certificate login): log in again
+    weak = login is not None and acr_level(login[0].acr) < required_level(params.get("acr_values"))
     need_login = (
         login is None
+        or weak
         or (not fresh and ("login" in prompts or stale))
         or (hint_sub is not None and hint_sub != login[1].id)
     )

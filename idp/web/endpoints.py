@@ -84,7 +84,7 @@ def discovery() -> Response:
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "acr_values_supported": ["urn:huren:loa:1"],
+        "acr_values_supported": ["urn:huren:loa:1", "urn:huren:loa:2"],
         "ui_locales_supported": ["zh-CN", "en"],
         "authorization_response_iss_parameter_supported": True,
         "backchannel_logout_supported": True,

@@ -10,6 +10,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from .. import audit
 from ..accounts import User, check_password
+from ..certlogin import required_level
 from . import bp
 from .authorize import load_request
 from .context import check_csrf, client_ip, csrf_token, current_idp, current_login
@@ -76,9 +77,17 @@ def after_login(rid: str | None, next_url: str | None = None) -> Any:
     return redirect(url_for("idp.home"))
 
 
+def certificate_required(rid: str | None) -> bool:
+    """The pending authorization asks (`acr_values`) for more than a password gives."""
+    loaded = load_request(rid)
+    return loaded is not None and required_level(loaded[0]["params"].get("acr_values")) > 1
+
+
 def _form(error: str | None = None, status: int = 200, username: str = "") -> Any:
     rid = request.values.get("rid", "")
     next_url = local_path(request.values.get("next")) or ""
+    cert_only = certificate_required(rid)
+    method = "cert" if cert_only or request.args.get("method") == "cert" else "password"
     return (
         render_template(
             "login.html",
@@ -87,6 +96,8 @@ def _form(error: str | None = None, status: int = 200, username: str = "") -> An
             next_url=next_url,
             username=username,
             csrf_token=csrf_token(),
+            method=method,
+            cert_only=cert_only,
         ),
         status,
     )
@@ -101,6 +112,9 @@ def login() -> Any:
     username = (request.form.get("username") or "").strip()[:MAX_FIELD]
     password = (request.form.get("password") or "")[:MAX_FIELD]
     ip = client_ip()
+    if certificate_required(request.form.get("rid")):
+        message = _("This application requires certificate login (数字证书登录).")
+        return _form(message, 403, username)
     if not username or not password:
         return _form(_("Please enter your username and password."), 400, username)
     wait = idp.throttle.locked_for(username, ip)
@@ -131,3 +145,6 @@ def _locked_message(seconds: int) -> str:
 def home() -> Any:
     login = current_login()
     return render_template("home.html", user=login[1] if login else None, csrf_token=csrf_token())
+
+
+from ..certlogin import challenge, pages, verify  # noqa: E402, F401  (certificate login routes)
