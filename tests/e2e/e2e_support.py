@@ -263,3 +263,40 @@ class BackchannelReceiver:
                         f"got {[(d.path, d.status) for d in self.deliveries]}"
                     )
                 self._arrived.wait(left)
+
+
+# -- Chromium (Playwright) -----------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(os.environ.get("HUREN_TEST_SCREENSHOTS", "/tmp"))
+
+
+def chromium_or_skip() -> Any:
+    """Playwright's sync API, or skip the calling test module when Chromium or Playwright is
+    missing (`make system-packages` installs Chromium)."""
+    import pytest
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(
+            f"{CHROMIUM} is missing (`make system-packages` installs it)", allow_module_level=True
+        )
+    return pytest.importorskip("playwright.sync_api")
+
+
+@contextlib.contextmanager
+def launch_chromium(sync_api: Any) -> Iterator[Any]:
+    """A headless Chromium, closed afterwards."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -10,7 +10,6 @@ the web needs an SMS gateway, which is another suite's business).
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -18,31 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import HUREN, LiveServer
+from e2e_support import HUREN, SCREENSHOTS, LiveServer, chromium_or_skip, launch_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(os.environ.get("HUREN_TEST_SCREENSHOTS", "/tmp"))
 TIMEOUT_MS = 10_000
 PASSWORD = "correct-horse-9"
 ADMIN_PHONE = "13912345678"
 AGENT_PHONE = "13600002222"
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(
-        f"{CHROMIUM} is missing (`make system-packages` installs it)", allow_module_level=True
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = chromium_or_skip()
 expect = sync_api.expect
 
 _REGISTER = """
@@ -76,12 +60,8 @@ def register_entity(server: LiveServer, **fields: Any) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launch_chromium(sync_api) as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ administrator signs in at /login; one refusal is shown in the browser.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import LiveServer, running_server
+from e2e_support import SCREENSHOTS, LiveServer, chromium_or_skip, launch_chromium, running_server
 
 from tests.idp.registry_server import RegistryServer, entity
 from tests.idp.sms_gateway import Gateway, SmsGatewayServer
@@ -22,25 +20,10 @@ from tests.idp.test_entities import make_resident_id, make_uscc
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(os.environ.get("HUREN_TEST_SCREENSHOTS", "/tmp"))
 TIMEOUT_MS = 15_000
 PASSWORD = "browser-pw-2024"
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(
-        f"{CHROMIUM} is missing (`make system-packages` installs it)", allow_module_level=True
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = chromium_or_skip()
 expect = sync_api.expect
 
 LP_USCC, PI_USCC, OO_USCC = (
@@ -102,12 +85,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, gateway: Gateway) -> Iterat
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launch_chromium(sync_api) as chromium:
+        yield chromium
 
 
 @pytest.fixture
