@@ -20,6 +20,7 @@ from storage.errors import StorageError
 from storage.migrate import upgrade
 
 from .bid_cli import bid_group
+from .bridge_cli import bridge_group
 from .runtime import MIGRATION_LOCATIONS, Runtime
 from .settings import SettingsError
 
@@ -98,6 +99,7 @@ def demo_seed(rt: Runtime) -> None:
 
 for group in (*GROUPS, crypto_group, pki_group, ca_group, bid_group):
     cli.add_command(group)
+cli.add_command(bridge_group)
 
 
 def main() -> None:
