@@ -90,6 +90,9 @@ def test_empty_and_oversized_fields(web, user) -> None:
 def test_security_headers(web) -> None:
     response = web.get("/login")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    # the certificate tab may call the local USBKey bridge, and nothing else off-site
+    csp = response.headers["Content-Security-Policy"]
+    assert "connect-src 'self' http://127.0.0.1:21800" in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
