@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HUREN := $(VENV)/bin/huren
 STAMP := $(VENV)/.installed
+# test processes: one per CPU, at most 4 (every worker uses its own schemas, prefixes and ports)
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: install run test lint typecheck unit system-packages bench clean
 
@@ -34,7 +36,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 unit: install
-	$(VENV)/bin/pytest -q --durations=15
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 test: install system-packages lint typecheck unit
 
