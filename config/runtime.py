@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,11 +14,16 @@ from storage.db import make_engine, make_session_factory
 
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .crypto_api import TokenPlatformKey
+    from .seal_wiring import IdpEntityDirectory
+
 IDP_MIGRATIONS = str(Path(__file__).resolve().parent.parent / "idp" / "migrations" / "versions")
 CERT_INTEROP_MIGRATIONS = str(
     Path(__file__).resolve().parent.parent / "cert_interop" / "migrations" / "versions"
 )
-MIGRATION_LOCATIONS = (IDP_MIGRATIONS, CERT_INTEROP_MIGRATIONS)
+SEAL_MIGRATIONS = str(Path(__file__).resolve().parent.parent / "seal" / "migrations" / "versions")
+MIGRATION_LOCATIONS = (IDP_MIGRATIONS, CERT_INTEROP_MIGRATIONS, SEAL_MIGRATIONS)
 
 
 class Runtime:
@@ -49,3 +55,24 @@ class Runtime:
     @property
     def master_secret(self) -> bytes:
         return self.settings.secret_key
+
+    @cached_property
+    def seal_directory(self) -> IdpEntityDirectory:
+        from .seal_wiring import IdpEntityDirectory
+
+        return IdpEntityDirectory(self.sessions, self.master_secret)
+
+    @cached_property
+    def seal_maker(self) -> TokenPlatformKey:
+        """The seal-making authority's key (HUREN_SEAL_MAKER names a platform key)."""
+        from cert_interop.cli_errors import UserError
+
+        from .crypto_api import TokenPlatformKey
+
+        name = self.settings.seal_maker
+        if name is None:
+            raise UserError(
+                "no seal-making key: set HUREN_SEAL_MAKER to the name of a key in "
+                "HUREN_PLATFORM_KEYS (docs/operators.md, electronic seals)"
+            )
+        return TokenPlatformKey(name, dict(self.settings.platform_keys)[name])

@@ -32,6 +32,7 @@ MIGRATION_LOCATIONS: list[str] = [
     for path in [
         ROOT / "idp" / "migrations" / "versions",
         ROOT / "cert_interop" / "migrations" / "versions",
+        ROOT / "seal" / "migrations" / "versions",
     ]
     if path.is_dir()
 ]
