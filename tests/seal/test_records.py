@@ -216,10 +216,8 @@ def test_certificates_must_validate(
         with pytest.raises(SealRefused) as refused:
             make(sessions, directory, trust_store, maker, request(pki, certificates=[cert]))
         codes[what] = refused.value.code
-    assert (
-        (codes["stranger"].startswith("certificate_")
-        and "untrusted" in codes["stranger"])
-        or (codes["stranger"].startswith("certificate_"))
+    assert (codes["stranger"].startswith("certificate_") and "untrusted" in codes["stranger"]) or (
+        codes["stranger"].startswith("certificate_")
     )
     assert codes["expired"] == "certificate_expired"
     assert codes["revoked"] == "certificate_revoked"
