@@ -17,7 +17,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from drivers.bridge.server import DEFAULT_PORT as BRIDGE_PORT
 from idp.errors import IdpError
 from idp.messages import error_body
 from idp.service import Idp, IdpConfig
@@ -176,7 +175,7 @@ def _install_web_defaults(app: Flask, settings: Settings) -> None:
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
             "form-action 'self' http: https:; base-uri 'none'; "
             # certificate login talks to the person's local USBKey bridge (drivers/bridge)
-            f"connect-src 'self' http://127.0.0.1:{BRIDGE_PORT}",  # its default port
+            f"connect-src 'self' http://127.0.0.1:{settings.bridge_port}",
         )
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -15,6 +15,7 @@ from idp.cli import GROUPS
 from idp.entities.pii import PersonalData
 from idp.errors import IdpError
 from idp.keys import KeyRing
+from seal.cli import seal_group
 from storage.at_rest import SealedDataError
 from storage.errors import StorageError
 from storage.migrate import upgrade
@@ -97,7 +98,7 @@ def demo_seed(rt: Runtime) -> None:
     seed(rt)
 
 
-for group in (*GROUPS, crypto_group, pki_group, ca_group, bid_group):
+for group in (*GROUPS, crypto_group, pki_group, ca_group, bid_group, seal_group):
     cli.add_command(group)
 cli.add_command(bridge_group)
 

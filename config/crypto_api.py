@@ -127,13 +127,15 @@ def init_crypto_api(app: Flask, settings: Settings, idp: Any, trust_store: Trust
 
     keys = {name: TokenPlatformKey(name, uri) for name, uri in settings.platform_keys}
     from idp.web import openapi as idp_openapi
+    from seal.web import api as seal_api
 
     api = CryptoApi(
         authorize,
         trust_store,
         keys,
         settings.api_max_request_bytes,
-        openapi_paths=idp_openapi.PATHS,
-        openapi_scopes=idp_openapi.SCOPES,
+        openapi_paths={**idp_openapi.PATHS, **seal_api.OPENAPI_PATHS},
+        openapi_scopes={**idp_openapi.SCOPES, **seal_api.SCOPES},
     )
     app.register_blueprint(crypto_api_blueprint(api))
+    app.register_blueprint(seal_api.seal_api_blueprint(seal_api.SealApi(authorize, idp.sessions)))

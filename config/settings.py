@@ -26,6 +26,11 @@ class SettingsError(ValueError):
 SECRET_FILE = "secret.key"
 
 
+TOOL_VARIABLES = frozenset({"HUREN_CONFIG", "HUREN_PKCS11_MODULES", "HUREN_BRIDGE_ORIGINS"})
+"""Variables read by the command-line tools themselves (the PKCS#11 module list, the bridge's
+allowed origins), not settings: the service ignores them instead of refusing to start."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -75,6 +80,16 @@ class Settings:
     register_ip_limit: int = 10
     """Registrations allowed from one client address per `register_ip_window` seconds."""
     register_ip_window: int = 3600
+    bridge_port: int = 21800
+    """Port of the bidders' local bridge (`huren bridge serve --port`, drivers.bridge): the
+    provider's pages may connect to it (CSP connect-src) and certificate login calls it."""
+    seal_maker: str | None = None
+    """Name of the platform key (in `platform_keys`) of the seal-making authority: it signs the
+    GB/T 38540 structure of every seal the service makes."""
+    tsa_key: str | None = None
+    """Name of the platform key with which the service answers RFC 3161 requests at /tsa."""
+    tsa_url: str | None = None
+    """The RFC 3161 TSA that timestamps PAdES B-T/B-LT seals; unset: the service's own TSA."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,7 +102,7 @@ class Settings:
         for name, value in env.items():
             if (
                 name.startswith("HUREN_")
-                and name != "HUREN_CONFIG"
+                and name not in TOOL_VARIABLES
                 and not name.startswith("HUREN_TEST_")
             ):
                 values[name[len("HUREN_") :].lower()] = value
@@ -127,8 +142,9 @@ class Settings:
                 values, f.name, cast(int, f.default), 0 if f.name == "trusted_proxies" else 1, 10**9
             )
             for f in fields(cls)
-            if f.type in ("int", int) and f.name != "port"
+            if f.type in ("int", int) and f.name not in ("port", "bridge_port")
         }
+        ints["bridge_port"] = _int(values, "bridge_port", cls.bridge_port, 1, 65535)
         if ints["code_ttl"] > 600:
             raise SettingsError("HUREN_CODE_TTL must be at most 600 seconds (RFC 6749 §4.1.2)")
         locale = str(values.get("default_locale") or "zh")
@@ -139,6 +155,7 @@ class Settings:
             raise SettingsError("HUREN_REVOCATION_TIMEOUT must be 1 to 60 seconds")
         if not 1 <= ints["registry_timeout"] <= 60:
             raise SettingsError("HUREN_REGISTRY_TIMEOUT must be 1 to 60 seconds")
+        platform_keys = _platform_keys(values.get("platform_keys"))
         environment = str(values.get("environment") or "production").lower()
         if environment not in ("production", "development"):
             raise SettingsError("HUREN_ENVIRONMENT must be production or development")
@@ -155,17 +172,35 @@ class Settings:
             default_locale=locale,
             cookie_secure=cookie_secure,
             revocation_online=_bool(values, "revocation_online", True),
-            platform_keys=_platform_keys(values.get("platform_keys")),
+            platform_keys=platform_keys,
             environment=environment,
             sms_gateway_url=_url(values, "sms_gateway_url"),
             sms_gateway_token=_text(values, "sms_gateway_token"),
             registry_url=_url(values, "registry_url"),
             registry_token=_text(values, "registry_token"),
+            seal_maker=_key_name(values, "seal_maker", platform_keys),
+            tsa_key=_key_name(values, "tsa_key", platform_keys),
+            tsa_url=_url(values, "tsa_url"),
             **ints,
         )
 
 
 _KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _key_name(
+    values: Mapping[str, Any], name: str, platform_keys: tuple[tuple[str, str], ...]
+) -> str | None:
+    """The name of one of the configured platform keys, or None when the setting is unset."""
+    raw = values.get(name)
+    if raw is None or str(raw).strip() == "":
+        return None
+    key = str(raw).strip()
+    if key not in {n for n, _ in platform_keys}:
+        raise SettingsError(
+            f"HUREN_{name.upper()} names {key!r}, which is not a key in HUREN_PLATFORM_KEYS"
+        )
+    return key
 
 
 def _platform_keys(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -46,6 +46,8 @@ class IdpConfig:
     registry_timeout: int = 5
     register_ip_limit: int = 10
     register_ip_window: int = 3600
+    bridge_port: int = 21800
+    """Where certificate login's pages look for the bidder's local bridge."""
 
     @property
     def development(self) -> bool:

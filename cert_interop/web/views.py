@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -21,7 +20,8 @@ from cert_interop.errors import (
 from cert_interop.keys import key_algorithm
 from cert_interop.validation import ValidationResult
 from cert_interop.web import cms_views, inputs
-from cert_interop.web.api import ApiError, Caller, CryptoApi, PlatformKey
+from cert_interop.web.api import ApiError, CryptoApi, PlatformKey
+from cert_interop.web.bearer import bearer_scope
 from cert_interop.web.messages import error_body
 from cert_interop.web.openapi import openapi_document
 
@@ -41,33 +41,7 @@ def _b64(data: bytes) -> str:
 
 def requires(scope: str) -> Callable[[F], F]:
     """Bearer token with ``scope`` (RFC 6750 answers on failure)."""
-
-    def wrap(view: F) -> F:
-        @wraps(view)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            kind, _, token = header.partition(" ")
-            if kind.lower() != "bearer" or not token.strip():
-                raise ApiError(
-                    "invalid_token",
-                    401,
-                    "missing bearer token",
-                    WWW_Authenticate='Bearer realm="huren"',
-                )
-            caller: Caller = _api().authorize(token.strip())
-            if scope not in caller.scopes:
-                raise ApiError(
-                    "insufficient_scope",
-                    403,
-                    f"this call needs the scope {scope}",
-                    WWW_Authenticate=f'Bearer realm="huren", error="insufficient_scope", '
-                    f'scope="{scope}"',
-                )
-            return view(*args, **kwargs)
-
-        return inner  # type: ignore[return-value]
-
-    return wrap
+    return bearer_scope(lambda: _api().authorize, scope)
 
 
 def _validation(result: ValidationResult) -> dict[str, Any]:

@@ -74,6 +74,7 @@ def _page(
         error=error,
         notices=get_flashed_messages() if error is None else (),
         csrf_token=csrf_token(),
+        bridge_port=idp.config.bridge_port,
     )
     return page, status
 

@@ -59,6 +59,10 @@
 
   function certId(c) { return c.certificateId || c.id || c.fingerprint || ""; }
 
+  // Only certificates whose key may sign can log in or be bound: a dual-key (SM2) USBKey also
+  // holds an encryption certificate with the same subject, which the bridge refuses to sign with.
+  function canSign(c) { return !Array.isArray(c.usage) || c.usage.indexOf("sign") >= 0; }
+
   function certLabel(c) {
     var label = c.subject || c.label || c.name || certId(c);
     if (c.issuer) label += " — " + c.issuer;
@@ -76,11 +80,14 @@
     return;
   }
 
-  window.HurenBridge.connect().then(function (c) {
+  // the provider's HUREN_BRIDGE_PORT (the bridge's --port); the client's default otherwise
+  var port = Number((loginPanel || bindPanel).getAttribute("data-bridge-port")) || undefined;
+
+  window.HurenBridge.connect({ port: port }).then(function (c) {
     connection = c;
     return c.certificates();
   }).then(function (certs) {
-    certificates = Array.isArray(certs) ? certs : (certs && certs.certificates) || [];
+    certificates = (Array.isArray(certs) ? certs : (certs && certs.certificates) || []).filter(canSign);
     list.textContent = "";
     certificates.forEach(function (c) {
       var option = document.createElement("option");

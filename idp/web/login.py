@@ -98,6 +98,7 @@ def _form(error: str | None = None, status: int = 200, username: str = "") -> An
             csrf_token=csrf_token(),
             method=method,
             cert_only=cert_only,
+            bridge_port=current_idp().config.bridge_port,
         ),
         status,
     )

@@ -103,3 +103,25 @@ def test_issuer_validation_never_crashes(
 def test_issuer_with_trailing_slash_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="must not end with"):
         Settings.load({"HUREN_DATA_DIR": str(tmp_path), "HUREN_ISSUER": "https://id.example.cn/"})
+
+
+def test_tool_variables_are_not_settings(tmp_path: Path) -> None:
+    """A server that shares an environment with `huren bid` / `huren bridge` still starts."""
+    env = {
+        "HUREN_DATA_DIR": str(tmp_path),
+        "HUREN_PKCS11_MODULES": "/usr/lib/softhsm/libsofthsm2.so",
+        "HUREN_BRIDGE_ORIGINS": "https://ggzy.guizhou.gov.cn",
+    }
+    assert Settings.load(env).data_dir == tmp_path.resolve()
+
+
+def test_seal_maker_and_tsa_key_name_platform_keys(tmp_path: Path) -> None:
+    base = {"HUREN_DATA_DIR": str(tmp_path), "HUREN_PLATFORM_KEYS": "maker=file:/k.p12"}
+    loaded = Settings.load({**base, "HUREN_SEAL_MAKER": "maker", "HUREN_TSA_KEY": "maker"})
+    assert loaded.seal_maker == "maker" and loaded.tsa_key == "maker"
+    assert Settings.load(base).seal_maker is None
+    for name in ("HUREN_SEAL_MAKER", "HUREN_TSA_KEY"):
+        with pytest.raises(SettingsError, match=f"{name} names 'other'"):
+            Settings.load({**base, name: "other"})
+    with pytest.raises(SettingsError, match="HUREN_TSA_URL must be an http"):
+        Settings.load({**base, "HUREN_TSA_URL": "ftp://tsa"})

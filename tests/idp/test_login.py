@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from sqlalchemy import select
 
+from config.app import create_app
+from config.settings import Settings, SettingsError
+from drivers.bridge.server import DEFAULT_PORT as BRIDGE_DEFAULT_PORT
 from idp.models import AuditEvent
 from idp.service import Idp
 
@@ -92,12 +98,40 @@ def test_security_headers(web) -> None:
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     # the certificate tab may call the local USBKey bridge, and nothing else off-site
     csp = response.headers["Content-Security-Policy"]
-    assert "connect-src 'self' http://127.0.0.1:21800" in csp
+    assert "connect-src 'self' http://127.0.0.1:21800;" in csp + ";"  # HUREN_BRIDGE_PORT default
+    assert Settings.bridge_port == BRIDGE_DEFAULT_PORT  # the bridge's own default
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_bridge_port_setting_reaches_the_csp_and_the_certificate_pages(
+    app, settings: Settings, idp: Idp, tmp_path
+) -> None:
+    """A bridge on another port (`huren bridge serve --port`) is only reachable from the
+    provider's pages when the CSP and cert-login.js are told the same port."""
+    from .test_cert_login import register_org
+
+    register_org(idp)
+    other = create_app(replace(settings, bridge_port=31999))
+    try:
+        web = other.test_client()
+        csp = web.get("/login").headers["Content-Security-Policy"]
+        assert "connect-src 'self' http://127.0.0.1:31999;" in csp + ";"
+        assert "21800" not in csp
+        cert_page = web.get("/login?method=cert").get_data(as_text=True)
+        assert 'id="cert-panel"' in cert_page and 'data-bridge-port="31999"' in cert_page
+        _login(web, "bidder", PASSWORD)
+        account = web.get("/account/certificates").get_data(as_text=True)
+        assert 'id="bind-bridge"' in account and 'data-bridge-port="31999"' in account
+    finally:
+        other.extensions["huren.engine"].dispose()
+    for bad in ("0", "65536", "port"):
+        with pytest.raises(SettingsError, match="HUREN_BRIDGE_PORT must be"):
+            Settings.from_values({"data_dir": str(tmp_path), "bridge_port": bad})
+    assert Settings.from_values({"data_dir": str(tmp_path), "bridge_port": "1"}).bridge_port == 1
 
 
 def test_session_handle_changes_on_login_but_the_oidc_sid_stays(web, user, idp: Idp) -> None:

@@ -1,0 +1,1 @@
+"""HTTP faces of the seal service: the integrator API and the pages."""
