@@ -197,6 +197,15 @@ def parse_token_uri(uri: str) -> FileTokenUri | Pkcs11Uri:
         return _parse_pkcs11(rest)
     if scheme.lower() == "file":
         return _parse_file(rest)
+    if scheme.lower() == "skf":
+        # the seam for GM/T 0016 (SKF) USBKeys: a backend beside pkcs11.py/soft.py that
+        # implements `Token` over the vendor's SKF library will be dispatched from here
+        raise _fail(
+            "SKF (GM/T 0016) USBKeys are not supported yet: use the PKCS#11 module the vendor "
+            "ships with the key (pkcs11:...;module-path=/path/to/vendor-pkcs11.so)",
+            "暂不支持 SKF（GM/T 0016）接口的 USB Key：请使用厂商随 Key 提供的 PKCS#11 模块"
+            "（pkcs11:...;module-path=厂商模块路径）",
+        )
     raise _fail("token URI scheme must be file: or pkcs11:")
 
 

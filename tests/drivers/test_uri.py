@@ -242,3 +242,11 @@ def test_sm2_settings() -> None:
 def test_sm2_settings_invalid(text: str, fragment: str) -> None:
     with pytest.raises(TokenError, match=fragment):
         parse_sm2_mechanisms(text)
+
+
+def test_skf_uris_say_what_to_use_instead() -> None:
+    """SKF (GM/T 0016) tokens are recognised and refused with a way forward, not 'bad scheme'."""
+    with pytest.raises(InvalidTokenUri) as err:
+        parse_token_uri("skf:device=ePass3000GM;application=DEFAULT")
+    assert "SKF (GM/T 0016)" in str(err.value) and "module-path" in str(err.value)
+    assert "PKCS#11" in err.value.message_zh
