@@ -25,6 +25,7 @@ from cert_interop.x509 import (
 )
 from seal.records.directory import EntityFacts
 from storage.db import make_session_factory
+from tests.idp.conftest import app, backend, idp, settings, web  # noqa: F401 (the provider app)
 
 USCC = "91350100M000100Y43"
 OTHER_USCC = "91110108551385082Q"

@@ -11,7 +11,7 @@ from idp.clients import NewClient, create_client
 from idp.service import Idp
 from seal.records import service
 from seal.records.making import sign_draft
-from tests.idp.conftest import app, backend, basic, idp, settings, web  # noqa: F401
+from tests.idp.conftest import basic
 
 from .conftest import PNG, Directory, KeyMaker, Pki
 
