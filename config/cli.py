@@ -20,6 +20,7 @@ from storage.at_rest import SealedDataError
 from storage.errors import StorageError
 from storage.migrate import upgrade
 
+from . import seal_stamp  # noqa: F401 (adds stamp and batch to `huren seal`)
 from .bid_cli import bid_group
 from .bridge_cli import bridge_group
 from .runtime import MIGRATION_LOCATIONS, Runtime

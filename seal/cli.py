@@ -22,6 +22,9 @@ from cert_interop.cli_io import read_certificates, read_small
 from .errors import SealError
 from .records import service
 from .records.pictures import MAX_PICTURE_BYTES
+from .verification import PROBLEMS_ZH, DocumentVerdict, verify_document
+
+MAX_PDF_BYTES = 64 * 1024 * 1024
 
 if TYPE_CHECKING:
     from .records.directory import EntityDirectory
@@ -41,6 +44,52 @@ class CliRuntime(Protocol):
 
     @property
     def seal_maker(self) -> service.SealMaker: ...
+
+
+def _verdict_words(verdict: str) -> str:
+    return {"valid": "VALID（有效）", "invalid": "INVALID（无效）"}.get(
+        verdict, "INDETERMINATE（无法确定）"
+    )
+
+
+def _print_report(path: str, report: DocumentVerdict) -> None:
+    click.echo(f"{path}: {_verdict_words(report.verdict)}")
+    for code in report.problems:
+        click.echo(f"  problem: {code}（{PROBLEMS_ZH.get(code, code)}）")
+    for n, item in enumerate(report.signatures, 1):
+        sig = item.signature
+        click.echo(f"signature {n} ({sig.field_name}, {sig.kind}): {_verdict_words(item.verdict)}")
+        if not sig.intact:
+            state = f"NOT intact: {sig.problem} {sig.detail}".rstrip()
+        elif sig.modified_after_signing:
+            state = "intact, but the document was modified after signing"
+        elif sig.later_updates:
+            state = f"intact; later updates only {sig.modification_level}"
+        else:
+            state = "intact, covers the whole file"
+        click.echo(f"  document:    {state}")
+        cert = item.certificate
+        if cert is not None:
+            trust = "valid" if cert.valid else f"{cert.reason}: {cert.detail}"
+            click.echo(f"  signer:      {cert.subject} ({sig.signature_algorithm}) — {trust}")
+        if item.seal is not None:
+            seal = item.seal
+            reason = f" ({seal.status_reason})" if seal.status_reason else ""
+            kind = service.SEAL_TYPES[seal.seal_type][0]
+            click.echo(f"  seal:        {seal.id} {kind} {seal.name} — {seal.status}{reason}")
+        elif sig.seal_id:
+            click.echo(f"  seal:        {sig.seal_id} (not a seal of this service)")
+        if sig.signing_time:
+            click.echo(f"  signed at:   {sig.signing_time.isoformat()} (claimed by the signer)")
+        if sig.timestamp is not None:
+            ts = sig.timestamp
+            when = ts.time.isoformat() if ts.time else "?"
+            click.echo(f"  timestamp:   {when} — {'valid' if ts.valid else ts.detail}")
+        if sig.paging_seal_pages:
+            pages = ", ".join(str(p) for p in sig.paging_seal_pages)
+            click.echo(f"  paging seal: pages {pages}")
+        for code in item.problems:
+            click.echo(f"  problem:     {code}（{PROBLEMS_ZH.get(code, code)}）")
 
 
 def _runtime() -> CliRuntime:
@@ -256,3 +305,22 @@ def seal_export(seal_id: str, out: Path) -> None:
     except UserError as exc:
         _fail(str(exc))
     click.echo(f"wrote {out} ({len(der)} bytes)")
+
+
+@seal_group.command("verify")
+@click.argument("pdf", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="the whole report as JSON")
+def seal_verify(pdf: str, as_json: bool) -> None:
+    """Check every signature and seal in PDF: exit 0 only when all are valid and their seals
+    active; 1 when something is invalid or cannot be decided; 2 when the file cannot be read."""
+    rt = _runtime()
+    try:
+        data = read_small(pdf, "PDF", MAX_PDF_BYTES)
+    except UserError as exc:
+        _fail(str(exc))
+    report = verify_document(data, rt.sessions, rt.trust_store)
+    if as_json:
+        click.echo(json.dumps({"file": pdf, **report.as_dict()}, ensure_ascii=False))
+    else:
+        _print_report(pdf, report)
+    sys.exit(0 if report.valid else 1)

@@ -271,7 +271,8 @@ def _validity(req: SealRequest, now: float) -> tuple[float, float]:
             f"有效期须为 1 至 {MAX_VALID_DAYS} 天",
             "valid_days",
         )
-    return now, now + days * 86400.0
+    start = float(int(now))  # whole seconds, as the GB/T 38540 structure records them
+    return start, start + days * 86400.0
 
 
 def _check_certificates(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +26,7 @@ from cert_interop.x509 import (
     build_crl,
     string_extension,
 )
+from config.cli import cli
 from seal.records.directory import EntityFacts
 from storage.db import make_session_factory
 from tests.idp.conftest import app, backend, idp, settings, web  # noqa: F401 (the provider app)
@@ -200,3 +204,70 @@ PNG = (
 @pytest.fixture
 def png() -> Iterator[bytes]:
     yield PNG
+
+
+@dataclass
+class Operator:
+    runner: CliRunner
+    env: dict[str, str]
+    base: Path
+
+    def run(self, *args: str, input: str | None = None) -> Result:
+        return self.runner.invoke(
+            cli, list(args), env=self.env, input=input, catch_exceptions=False
+        )
+
+
+@pytest.fixture
+def op(tmp_path: Path, pki: Pki) -> Operator:
+    maker = pki.sm2.issue(uscc=None, cn="电子印章制作中心")
+    (tmp_path / "maker.key").write_bytes(keymod.dump_private_key(maker.key, "pem", b"maker-pin"))
+    (tmp_path / "maker.pem").write_bytes(maker.cert.pem())
+    (tmp_path / "maker.pin").write_text("maker-pin\n")
+    uri = (
+        f"file:{tmp_path / 'maker.key'}?cert={tmp_path / 'maker.pem'}"
+        f"&pin-source={tmp_path / 'maker.pin'}"
+    )
+    env = {
+        "HUREN_DATA_DIR": str(tmp_path / "var"),
+        "HUREN_PLATFORM_KEYS": f"seal-maker={uri}",
+        "HUREN_SEAL_MAKER": "seal-maker",
+        "HUREN_REVOCATION_ONLINE": "false",
+    }
+    operator = Operator(CliRunner(), env, tmp_path)
+    assert operator.run("db", "upgrade").exit_code == 0
+    for ca in (pki.sm2, pki.rsa):
+        (tmp_path / "ca.pem").write_bytes(ca.cert.pem())
+        (tmp_path / "ca.crl").write_bytes(ca.crl())
+        assert (
+            operator.run("ca", "add", str(tmp_path / "ca.pem"), "--profile", "default").exit_code
+            == 0
+        )
+        assert operator.run("ca", "crl", "upload", str(tmp_path / "ca.crl")).exit_code == 0
+    return operator
+
+
+def entity(op: Operator) -> str:
+    """A legal person imported and approved through the CLI; its entity ID."""
+    rows = op.base / "entities.jsonl"
+    rows.write_text(
+        json.dumps(
+            {
+                "entity_type": "legal_person",
+                "entity_name": "测试投标有限公司",
+                "uscc": USCC,
+                "agent_name": "张三",
+                "phone": "13800138000",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    report = op.base / "report.jsonl"
+    result = op.run("entity", "import", str(rows), "--report", str(report))
+    assert result.exit_code in (0, 1), result.output
+    entity_id = str(json.loads(report.read_text().splitlines()[0])["entity_id"])
+    approved = op.run("entity", "approve", entity_id)
+    assert approved.exit_code == 0, approved.output
+    return entity_id
