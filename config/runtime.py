@@ -16,7 +16,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .crypto_api import TokenPlatformKey
-    from .seal_wiring import IdpEntityDirectory
+    from .seal_wiring import IdpEntityDirectory, SealResources
 
 IDP_MIGRATIONS = str(Path(__file__).resolve().parent.parent / "idp" / "migrations" / "versions")
 CERT_INTEROP_MIGRATIONS = str(
@@ -61,6 +61,14 @@ class Runtime:
         from .seal_wiring import IdpEntityDirectory
 
         return IdpEntityDirectory(self.sessions, self.master_secret)
+
+    @cached_property
+    def seal_resources(self) -> SealResources:
+        from .crypto_api import TokenPlatformKey
+        from .seal_wiring import SealResources
+
+        keys = {name: TokenPlatformKey(name, uri) for name, uri in self.settings.platform_keys}
+        return SealResources(self.settings, keys, self.trust_store)
 
     @cached_property
     def seal_maker(self) -> TokenPlatformKey:

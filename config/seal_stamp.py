@@ -20,11 +20,10 @@ import click
 from cert_interop.cli_errors import UserError
 from cert_interop.cli_io import output_file, read_small
 from cert_interop.errors import CertInteropError
-from cert_interop.x509 import Certificate
 from drivers.errors import TokenError
 from seal.cli import seal_group
 from seal.errors import SealError
-from seal.pdf import Level, PagingSeal, PdfSealSigner, Placement, RevocationMaterial, stamp_pdf
+from seal.pdf import Level, PagingSeal, PdfSealSigner, Placement, stamp_pdf
 from seal.records import service
 from seal.records.service import SealView
 from seal.verification import bound_certificate
@@ -67,38 +66,6 @@ def _usable_seal(rt: Runtime, seal_id: str) -> SealView:
     return seal
 
 
-def _timestamper(rt: Runtime, level: Level) -> str | None:
-    if not level.timestamped:
-        return None
-    settings = rt.settings
-    if settings.tsa_url:
-        return settings.tsa_url
-    if settings.tsa_key:
-        return f"{settings.issuer}/tsa"
-    raise UserError(
-        f"{level.value} needs a time-stamp authority: set HUREN_TSA_URL, or HUREN_TSA_KEY for "
-        "the service's own TSA（B-T/B-LT 需要时间戳服务）"
-    )
-
-
-def _revocation(rt: Runtime, cert: Certificate, level: Level) -> RevocationMaterial | None:
-    """For B-LT: the chain as the trust store builds it and the CRLs it holds for that chain."""
-    if level is not Level.B_LT:
-        return None
-    result = rt.trust_store.validate(cert, purpose="sign")
-    if not result.valid:
-        raise UserError(f"the signing certificate does not validate: {result.detail}")
-    chain = [c for c in result.chain if c.der != cert.der]
-    subjects = {c.subject.der for c in result.chain}
-    crls = [r.crl.der for r in rt.trust_store.crls() if r.crl.issuer.der in subjects]
-    if not crls:
-        raise UserError(
-            "B-LT embeds revocation data, but the trust store holds no CRL for this chain: "
-            "upload one with `huren ca crl upload`（B-LT 需要证书链的 CRL）"
-        )
-    return RevocationMaterial(certificates=tuple(c.der for c in chain), crls=tuple(crls))
-
-
 def _stamp_one(
     rt: Runtime,
     seal: SealView,
@@ -116,8 +83,8 @@ def _stamp_one(
         placement=opts.placement,
         picture=picture,
         level=opts.level,
-        timestamper=_timestamper(rt, opts.level),
-        revocation=_revocation(rt, key.certificate, opts.level),
+        timestamper=rt.seal_resources.timestamper(opts.level),
+        revocation=rt.seal_resources.revocation(key.certificate, opts.level),
         paging=opts.paging,
         seal_id=seal.id,
         reason=opts.reason,

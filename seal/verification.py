@@ -121,6 +121,11 @@ class DocumentVerdict:
                 self.pdf.malformed_reason.value if self.pdf.malformed_reason else None
             ),
             "revisions": self.pdf.revisions,
+            "dss": {
+                "certificates": len(self.pdf.dss.certificates),
+                "crls": len(self.pdf.dss.crls),
+                "ocsp_responses": len(self.pdf.dss.ocsp_responses),
+            },
             "signatures": [s.as_dict() for s in self.signatures],
         }
 

@@ -21,6 +21,7 @@ __all__ = [
     "TsaCertificateRejected",
     "TsaError",
     "TsaMisconfigured",
+    "TsaNotConfigured",
     "UnsupportedTimestampAlgorithm",
 ]
 
@@ -36,6 +37,14 @@ class TsaMisconfigured(TsaError):
 
     code = "tsa_misconfigured"
     message_zh = "时间戳服务配置错误"
+
+
+class TsaNotConfigured(TsaError):
+    """A B-T/B-LT stamp was asked for, but neither an external TSA nor the service's own
+    time-stamp key is configured."""
+
+    code = "tsa_not_configured"
+    message_zh = "未配置时间戳服务（HUREN_TSA_URL 或 HUREN_TSA_KEY），不能加盖 B-T/B-LT 签章"
 
 
 class UnsupportedTimestampAlgorithm(TsaError):

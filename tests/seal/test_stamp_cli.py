@@ -258,3 +258,34 @@ def test_stamp_refuses_bad_placement_and_missing_tsa(op: Operator, pki: Pki) -> 
     )
     assert no_tsa.exit_code == 2 and "HUREN_TSA_URL" in no_tsa.output
     assert not (op.base / "b.pdf").exists()
+
+
+def test_b_t_and_b_lt_with_the_platform_tsa(op: Operator, pki: Pki) -> None:
+    from tests.seal.tsa.conftest import pki_for
+
+    tsa = pki_for("rsa")
+    (op.base / "tsa.key").write_bytes(keys.dump_private_key(tsa.key, "pem", None))
+    (op.base / "tsa.pem").write_bytes(tsa.cert.pem())
+    env = dict(op.env)
+    env["HUREN_PLATFORM_KEYS"] += f" tsa=file:{op.base / 'tsa.key'}?cert={op.base / 'tsa.pem'}"
+    env["HUREN_TSA_KEY"] = "tsa"
+    op.env = env
+    entity_id = entity(op)
+    holder = pki.sm2.issue()
+    seal_id = _seal(op, entity_id, holder)
+    key = _key_uri(op.base, "holder", holder)
+    src = op.base / "a.pdf"
+    src.write_bytes(make_pdf(2))
+    for level in ("B-T", "B-LT"):
+        dst = op.base / f"a.{level}.pdf"
+        where = ("--page", "1", "--x", "300", "--y", "300", "--level", level)
+        stamped = _stamp(op, seal_id, key, src, dst, *where)
+        assert stamped.exit_code == 0, stamped.output
+        code, report = _verify(op, dst)
+        assert code == 0, json.dumps(report)[:2000]
+        [sig] = report["signatures"]
+        timestamp = sig["document"]["timestamp"]
+        assert timestamp["valid"] is True and timestamp["time"]
+        assert (report["dss"]["crls"] >= 1) == (level == "B-LT")
+    verified = op.run("seal", "verify", str(op.base / "a.B-LT.pdf"))
+    assert "timestamp:" in verified.output
