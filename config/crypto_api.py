@@ -138,4 +138,44 @@ def init_crypto_api(app: Flask, settings: Settings, idp: Any, trust_store: Trust
         openapi_scopes={**idp_openapi.SCOPES, **seal_api.SCOPES},
     )
     app.register_blueprint(crypto_api_blueprint(api))
-    app.register_blueprint(seal_api.seal_api_blueprint(seal_api.SealApi(authorize, idp.sessions)))
+    init_seal_api(app, settings, idp, trust_store, keys, authorize)
+
+
+def init_seal_api(
+    app: Flask,
+    settings: Settings,
+    idp: Any,
+    trust_store: TrustStore,
+    keys: dict[str, TokenPlatformKey],
+    authorize: Any,
+) -> None:
+    """/api/v1/seals… and, with HUREN_TSA_KEY, the platform's RFC 3161 TSA at /tsa."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from seal.tsa.web import make_tsa_blueprint
+    from seal.web import api as seal_api
+
+    from .seal_wiring import SealResources
+
+    resources = SealResources(settings, keys, trust_store)
+    pending_key = HKDF(hashes.SHA256(), 32, salt=b"huren-seal", info=b"pending-stamp").derive(
+        settings.secret_key
+    )
+    app.register_blueprint(
+        seal_api.seal_api_blueprint(
+            seal_api.SealApi(
+                authorize,
+                idp.sessions,
+                checker=trust_store,
+                resources=resources,
+                store=idp.store,
+                pending_key=pending_key,
+                max_pdf_bytes=settings.api_max_request_bytes,
+            )
+        )
+    )
+    if settings.tsa_key:
+        app.register_blueprint(
+            make_tsa_blueprint(resources.authority, max_request_bytes=settings.max_request_bytes)
+        )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import request
+from flask import g, request
 
 from cert_interop.web.api import ApiError, Authorizer, Caller
 
@@ -43,6 +43,7 @@ def bearer_scope(authorizer: Callable[[], Authorizer], scope: str) -> Callable[[
                     WWW_Authenticate=f'Bearer realm="huren", error="insufficient_scope", '
                     f'scope="{scope}"',
                 )
+            g.huren_client_id = caller.client_id  # who asked, for views that remember it
             return view(*args, **kwargs)
 
         return inner  # type: ignore[return-value]

@@ -7,33 +7,58 @@ Errors are the integrator API's: a stable `error` code with Chinese and English 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert_interop.web.api import ApiError, Authorizer
 from cert_interop.web.bearer import bearer_scope
 from cert_interop.web.messages import error_body
+from cert_interop.x509 import Certificate
+from storage.ephemeral import EphemeralStore
 
 from ..errors import SealError
+from ..pdf import Level, RevocationMaterial
 from ..records import service
 from ..records.errors import SealNotFound, StaleSeal
+from ..records.service import CertificateChecker, SealView
 
 _EXTENSION = "huren.seal_api"
 
 SCOPES = {
     "seal:read": "Look seals up (status, certificates, picture).",
+    "seal:verify": "Verify sealed PDFs.",
+    "seal:stamp": "Stamp PDFs with a seal (server-held key, or the holder's USBKey in two steps).",
 }
 
+PENDING_TTL = 600
+"""Seconds between preparing a stamp and completing it with the USBKey's signature."""
+
 PICTURE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
+
+
+class StampResources(Protocol):
+    """Keys, TSA and revocation data for stamping (config's `SealResources`)."""
+
+    def timestamper(self, level: Level) -> Any: ...
+
+    def revocation(self, cert: Certificate, level: Level) -> RevocationMaterial | None: ...
+
+    def server_key(self, seal: SealView) -> Any | None: ...
 
 
 @dataclass(frozen=True)
 class SealApi:
     authorize: Authorizer
     sessions: sessionmaker[Session]
+    checker: CertificateChecker | None = None
+    resources: StampResources | None = None
+    store: EphemeralStore | None = None
+    pending_key: bytes = field(default=b"", repr=False)
+    """HMAC key of pending stamps kept between prepare and complete."""
+    max_pdf_bytes: int = 16 << 20
 
 
 def _api() -> SealApi:
@@ -52,8 +77,10 @@ def seal_error_body(exc: SealError) -> tuple[dict[str, Any], int]:
     field = getattr(exc, "field", None)
     if field:
         body["field"] = field
-    status = 404 if isinstance(exc, SealNotFound) else 409 if isinstance(exc, StaleSeal) else 400
-    return body, status
+    status = getattr(exc, "http_status", None) or (
+        404 if isinstance(exc, SealNotFound) else 409 if isinstance(exc, StaleSeal) else 400
+    )
+    return body, int(status)
 
 
 @requires("seal:read")
@@ -98,6 +125,11 @@ def seal_api_blueprint(api: SealApi) -> Blueprint:
         response.status_code = status
         return response
 
+    @bp.before_request
+    def body_limit() -> None:
+        # a PDF in the body (or base64 in JSON for two-step stamping)
+        request.max_content_length = api.max_pdf_bytes * 4 // 3 + (64 << 10)
+
     @bp.after_request
     def no_store(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
@@ -105,6 +137,14 @@ def seal_api_blueprint(api: SealApi) -> Blueprint:
 
     bp.add_url_rule("/seals/<seal_id>", "lookup", lookup)
     bp.add_url_rule("/seals/<seal_id>/picture", "picture", picture)
+    from . import stamping
+
+    bp.add_url_rule("/seals/verify", "verify", stamping.verify, methods=["POST"])
+    bp.add_url_rule("/seals/<seal_id>/stamp", "stamp", stamping.stamp, methods=["POST"])
+    bp.add_url_rule("/seals/<seal_id>/stamps", "prepare", stamping.prepare, methods=["POST"])
+    bp.add_url_rule(
+        "/seals/stamps/<stamp_id>/complete", "complete", stamping.complete, methods=["POST"]
+    )
     return bp
 
 
@@ -175,3 +215,177 @@ OPENAPI_PATHS: dict[str, Any] = {
         }
     },
 }
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_PDF_BODY = {
+    "required": True,
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+}
+_PLACEMENT_PARAMS: list[dict[str, Any]] = [
+    {"name": "seal_id", "in": "path", "required": True, "schema": {"type": "string"}},
+    {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer"},
+        "description": "1-based; -1 last",
+    },
+    {"name": "x", "in": "query", "schema": {"type": "number"}, "description": "centre, points"},
+    {"name": "y", "in": "query", "schema": {"type": "number"}, "description": "centre, points"},
+    {"name": "keyword", "in": "query", "schema": {"type": "string"}, "example": "（盖章）"},
+    {"name": "size_mm", "in": "query", "schema": {"type": "number"}},
+    {"name": "paging", "in": "query", "schema": {"type": "boolean"}, "description": "骑缝章"},
+    {"name": "level", "in": "query", "schema": {"type": "string", "enum": ["B-B", "B-T", "B-LT"]}},
+    {"name": "reason", "in": "query", "schema": {"type": "string"}},
+    {"name": "location", "in": "query", "schema": {"type": "string"}},
+]
+_REPORT_EXAMPLE = {
+    "verdict": "invalid",
+    "valid": False,
+    "problems": [],
+    "malformed": False,
+    "malformed_reason": None,
+    "revisions": 2,
+    "dss": {"certificates": 0, "crls": 0, "ocsp_responses": 0},
+    "signatures": [
+        {
+            "field_name": "HurenSeal1",
+            "kind": "signature",
+            "verdict": "invalid",
+            "problems": [{"code": "seal_revoked", "message_zh": "电子印章已吊销"}],
+            "document": {
+                "intact": True,
+                "coverage": "entire_file",
+                "modified_after_signing": False,
+                "algorithm": "sm2",
+                "signature_algorithm": "sm2-sm3",
+                "signing_time": "2026-11-28T09:00:00+00:00",
+                "timestamp": {"valid": True, "time": "2026-11-28T09:00:01+00:00"},
+                "paging_seal_pages": [1, 2, 3],
+                "seal_id": "52260123456789",
+            },
+            "certificate": {"valid": True, "reason": "ok", "subject": "CN=某某有限公司,…"},
+            "seal": {
+                "seal_id": "52260123456789",
+                "name": "某某有限公司合同专用章",
+                "type": "contract",
+                "type_name": "合同专用章",
+                "status": "revoked",
+                "status_reason": "单位注销",
+            },
+        }
+    ],
+}
+
+OPENAPI_PATHS.update(
+    {
+        "/seals/verify": {
+            "post": {
+                "summary": "Verify a sealed PDF / 验证签章文件",
+                "description": "Every signature: document intact or modified after signing, the "
+                "signer's certificate through the trust store (at the timestamp when there is "
+                "one), the seal it claims (active? bound to that certificate?), and a verdict "
+                "(valid, invalid, indeterminate) with problem codes. A malformed PDF is a 200 "
+                "with verdict invalid.",
+                "security": [{"bearer": ["seal:verify"]}],
+                "requestBody": _PDF_BODY,
+                "responses": {
+                    "200": {
+                        "description": "The report",
+                        "content": {"application/json": {"example": _REPORT_EXAMPLE}},
+                    },
+                    "413": _ERROR,
+                    "415": _ERROR,
+                },
+            }
+        },
+        "/seals/{seal_id}/stamp": {
+            "post": {
+                "summary": "Stamp a PDF with a server-held seal / 使用平台持有的印章签章",
+                "description": "For seals bound to a certificate whose key the service holds "
+                "(a platform key). Placement by `keyword` or `page`+`x`+`y`; `paging=true` adds a "
+                "paging seal; `level` B-T/B-LT timestamps (and embeds revocation data). Answers "
+                "the stamped PDF. Seals held on a USBKey use the two-step operation instead.",
+                "security": [{"bearer": ["seal:stamp"]}],
+                "parameters": _PLACEMENT_PARAMS,
+                "requestBody": _PDF_BODY,
+                "responses": {
+                    "200": {"description": "The stamped PDF", "content": {"application/pdf": {}}},
+                    "400": _ERROR,
+                    "404": _ERROR,
+                    "409": _ERROR,
+                },
+            }
+        },
+        "/seals/{seal_id}/stamps": {
+            "post": {
+                "summary": "Prepare a stamp for the holder's USBKey / 两步签章：准备",
+                "description": "Send the PDF (base64), the holder's certificate (bound to the "
+                "seal) and the placement; sign `to_be_signed` raw with the USBKey (the local "
+                "bridge's `/v1/sign`, or `digest_to_sign` for tokens that sign digests) and post "
+                "the signature to `complete` within `expires_in` seconds.",
+                "security": [{"bearer": ["seal:stamp"]}],
+                "parameters": [_PLACEMENT_PARAMS[0]],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "example": {
+                                "pdf": "JVBERi0xLjcK…",
+                                "certificate": "-----BEGIN CERTIFICATE-----\n…",
+                                "keyword": "（盖章）",
+                                "paging": True,
+                                "level": "B-T",
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "What to sign",
+                        "content": {
+                            "application/json": {
+                                "example": {
+                                    "stamp_id": "q3cT1…",
+                                    "seal_id": "52260123456789",
+                                    "algorithm": "sm2-sm3",
+                                    "to_be_signed": "MYIB…",
+                                    "digest_to_sign": "3q2+…",
+                                    "expires_in": 600,
+                                    "complete": "/api/v1/seals/stamps/q3cT1…/complete",
+                                }
+                            }
+                        },
+                    },
+                    "403": _ERROR,
+                    "409": _ERROR,
+                },
+            }
+        },
+        "/seals/stamps/{stamp_id}/complete": {
+            "post": {
+                "summary": "Complete a prepared stamp / 两步签章：完成",
+                "description": "The USBKey's signature (base64; DER or r‖s for SM2/ECDSA). It is "
+                "checked against the certificate before the PDF is produced. Single use: a "
+                "second call, another client, or after ten minutes is 404.",
+                "security": [{"bearer": ["seal:stamp"]}],
+                "parameters": [
+                    {
+                        "name": "stamp_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"example": {"signature": "MEUCIQ…"}}},
+                },
+                "responses": {
+                    "200": {"description": "The stamped PDF", "content": {"application/pdf": {}}},
+                    "400": _ERROR,
+                    "404": _ERROR,
+                },
+            }
+        },
+    }
+)
