@@ -21,12 +21,9 @@ import base64
 import contextlib
 import hashlib
 import json
-import os
 import re
 import secrets
-import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,7 +37,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from e2e_support import (
     HUREN,
@@ -55,7 +51,7 @@ from joserfc.jwk import KeySet
 
 from cert_interop import keys, sm2
 from cert_interop.x509 import Certificate, build_certificate, parse_certificate, string_extension
-from drivers.pkcs11 import DEFAULT_MODULE_PATHS
+from tests.softhsm_support import softhsm_module, softhsm_token
 
 pytestmark = pytest.mark.browser
 
@@ -69,35 +65,12 @@ ORG = "测试投标有限公司"
 PASSWORD = "Zhengque-Ma-Huren-2024"
 PIN = "Huren-e2e-2468"
 """The SoftHSM2 user PIN and the key files' password: the kiosk bridge has one PIN file."""
-SO_PIN = "87654321"
 TOKEN_LABEL = "Huren e2e"
 RP_NAME = "招标平台 e2e"
 ACR_CERTIFICATE = "urn:huren:loa:2"
 OID_ORG_CODE = "1.2.156.10260.4.1.4"  # GM/T 0015-2012 credit code, as `huren pki` writes it
 ENCRYPTION_ONLY = "sm2_enc"
 """The role of the SM2 encryption certificate: the bridge lists it, sign-in pages must not."""
-
-_IMPORT_TO_SOFTHSM = r"""
-import sys
-import pkcs11
-from pkcs11 import Attribute
-from pkcs11.util.rsa import decode_rsa_private_key
-from pkcs11.util.x509 import decode_x509_certificate
-
-module, label, pin, key_path, cert_path = sys.argv[1:6]
-token = pkcs11.lib(module).get_token(token_label=label)
-with token.open(rw=True, user_pin=pin) as session:
-    attrs = decode_rsa_private_key(open(key_path, "rb").read())
-    attrs.update({Attribute.ID: b"\x01", Attribute.LABEL: "login", Attribute.TOKEN: True,
-                  Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.SIGN: True,
-                  Attribute.DECRYPT: True})
-    session.create_object(attrs)
-    cert = decode_x509_certificate(open(cert_path, "rb").read())
-    cert.update({Attribute.ID: b"\x01", Attribute.LABEL: "login", Attribute.TOKEN: True})
-    session.create_object(cert)
-"""
-"""Run in a child process: SoftHSM2 reads SOFTHSM2_CONF once per process, and the driver tests
-may have loaded it in this one with their own token directory."""
 
 
 @dataclass
@@ -164,52 +137,6 @@ class World:
 
 
 # -- setting up: PKI, SoftHSM2, key files, the bridge -----------------------------------------
-
-
-def _softhsm_module() -> str:
-    module = next((p for p in DEFAULT_MODULE_PATHS if "softhsm" in p and os.path.isfile(p)), None)
-    if module is None or shutil.which("softhsm2-util") is None:
-        pytest.skip("SoftHSM2 is not installed (make system-packages installs Debian's softhsm2)")
-    return module
-
-
-def _softhsm_token(base: Path, module: str, key_pem: Path, cert_pem: Path) -> dict[str, str]:
-    """A fresh SoftHSM2 token directory holding the RSA key and its certificate; returns the
-    environment (SOFTHSM2_CONF) that finds it."""
-    tokendir = base / "tokens"
-    tokendir.mkdir()
-    conf = base / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n"
-    )
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    pins = ("--pin", PIN, "--so-pin", SO_PIN)
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL, *pins],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    key = serialization.load_pem_private_key(key_pem.read_bytes(), None)
-    pkcs1 = base / "softhsm-key.der"
-    pkcs1.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    der = base / "softhsm-cert.der"
-    der.write_bytes(parse_certificate(cert_pem.read_bytes()).der)
-    done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_TO_SOFTHSM, module, TOKEN_LABEL, PIN, str(pkcs1), str(der)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    pkcs1.unlink()
-    return env
 
 
 def _key_file_token(
@@ -372,7 +299,7 @@ def _wait_for_bridge(proc: subprocess.Popen[bytes], log_path: Path) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One provider, one bridge for the module."""
-    module = _softhsm_module()
+    module = softhsm_module()
     base = tmp_path_factory.mktemp("cert-e2e")
     bridge_port = free_port()
     state: dict[str, Any] = {}
@@ -394,7 +321,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 for alg, dual in (("rsa", ()), ("sm2", ("--dual",)))
             ]
         )
-        env = _softhsm_token(base, module, base / "rsa" / "leaf.key", base / "rsa" / "leaf.pem")
+        env = softhsm_token(
+            base,
+            module,
+            base / "rsa" / "leaf.key",
+            base / "rsa" / "leaf.pem",
+            label=TOKEN_LABEL,
+            pin=PIN,
+        )
         sm2_key = keys.load_private_key((base / "sm2" / "leaf.key").read_bytes())
         sm2_cert = parse_certificate((base / "sm2" / "leaf.pem").read_bytes())
         uris = [_key_file_token(base, "sm2-leaf", sm2_key, sm2_cert)]
