@@ -76,6 +76,9 @@ def seed(rt: Runtime) -> None:
     if "operator_password" not in demo:
         demo.update(_seed_operator(rt))
         _save(settings.data_dir, demo)
+    if "seal_id" not in demo:
+        demo.update(_seed_seal(rt, Path(demo["pki_dir"])))
+        _save(settings.data_dir, demo)
     base = f"http://{settings.host}:{settings.port}"
     click.echo("")
     click.echo("Huren demo")
@@ -92,6 +95,14 @@ def seed(rt: Runtime) -> None:
     click.echo(f"  API client (crypto): {demo['api_client_id']} / {demo['api_client_secret']}")
     click.echo(f"  demo SM2 PKI:        {demo['pki_dir']} (trusted, profile gmt0015-2012)")
     click.echo(f"  API description:     {settings.issuer}/api/v1/openapi.json")
+    if demo.get("seal_id"):
+        pki = demo["pki_dir"]
+        click.echo(f"  demo seal:           {demo['seal_id']} (合同专用章 of 测试投标有限公司)")
+        click.echo(
+            f"  stamp a PDF (try):   huren seal stamp --seal {demo['seal_id']} "
+            f"--key 'file:{pki}/leaf.key?cert={pki}/leaf.pem' --in A.pdf --out B.pdf "
+            "--page 1 --x 300 --y 300   then   huren seal verify B.pdf"
+        )
     pki = demo["pki_dir"]
     click.echo(
         "  platform key (try):  HUREN_PLATFORM_KEYS="
@@ -150,3 +161,107 @@ def _seed_crypto(rt: Runtime) -> dict[str, Any]:
         "api_client_secret": new.client_secret,
         "pki_dir": str(pki_dir),
     }
+
+
+def _seed_seal(rt: Runtime, pki_dir: Path) -> dict[str, Any]:
+    """The demo PKI's bidder (测试投标有限公司, its SM2 signing certificate) as a verified entity
+    with an active contract seal, made by a demo seal-making key issued by the demo
+    intermediate, so `huren seal stamp` / `verify` can be tried at once."""
+    from datetime import UTC, datetime, timedelta
+
+    from cert_interop import keys, sm2
+    from cert_interop.pki_cli import DEFAULT_CREDIT_CODE, DEFAULT_ORG
+    from cert_interop.x509 import build_certificate, parse_certificate
+    from idp.entities import service as entities
+    from idp.entities.errors import DuplicateEntity
+    from seal.records import service as seals
+    from seal.records.making import sign_draft
+
+    from .seal_wiring import IdpEntityDirectory
+
+    pii = PersonalData(rt.master_secret)
+    try:
+        view = entities.import_entity(
+            rt.sessions,
+            pii,
+            entities.EntityFields(
+                entity_type="legal_person",
+                name=DEFAULT_ORG,
+                username="demo-bidder",
+                account_name="演示经办人",
+                phone="13800000001",
+                uscc=DEFAULT_CREDIT_CODE,
+                id_type=None,
+                id_number=None,
+            ),
+            status="verified",
+            actor="demo",
+        )
+        entity_id = view.id
+    except DuplicateEntity:
+        return {}
+    inter_key = keys.load_private_key((pki_dir / "intermediate.key").read_bytes())
+    inter = parse_certificate((pki_dir / "intermediate.pem").read_bytes())
+    maker_key = sm2.generate_private_key()
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    maker_cert = build_certificate(
+        subject=[("C", "CN"), ("O", "Huren Demo"), ("CN", "演示电子印章制作中心")],
+        subject_public_key=maker_key.public_key(),
+        issuer_key=inter_key,
+        issuer=inter,
+        not_before=now,
+        not_after=now + timedelta(days=365),
+        key_usage={"digital_signature", "non_repudiation"},
+    )
+    (pki_dir / "seal-maker.pem").write_bytes(maker_cert.pem())
+
+    class Maker:
+        name = "demo-seal-maker"
+        certificate = maker_cert
+
+        def sign(self, algorithm: str, *, data: bytes | None, digest: bytes | None) -> bytes:
+            from cert_interop.signatures import sign
+
+            return sign(maker_key, algorithm, data=data, digest=digest)
+
+    picture = _demo_picture()
+    seal = seals.make(
+        rt.sessions,
+        IdpEntityDirectory(rt.sessions, rt.master_secret),
+        rt.trust_store,
+        Maker(),
+        sign_draft,
+        seals.SealRequest(
+            entity_id=entity_id,
+            seal_type="contract",
+            name=f"{DEFAULT_ORG}合同专用章",
+            picture=picture,
+            certificates=[parse_certificate((pki_dir / "leaf.pem").read_bytes())],
+        ),
+        actor="demo",
+        activate=True,
+    )
+    return {"seal_id": seal.id}
+
+
+def _demo_picture() -> bytes:
+    """A red round seal drawn with Pillow (a ring, a star), PNG with transparency."""
+    import io
+    import math
+
+    from PIL import Image, ImageDraw
+
+    size = 240
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    red = (200, 16, 16, 255)
+    draw.ellipse((8, 8, size - 8, size - 8), outline=red, width=10)
+    c, r = size / 2, 40
+    points = [
+        (c + r * math.sin(i * math.pi * 4 / 5), c - r * math.cos(i * math.pi * 4 / 5))
+        for i in range(5)
+    ]
+    draw.polygon(points, fill=red)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -289,3 +289,46 @@ def test_b_t_and_b_lt_with_the_platform_tsa(op: Operator, pki: Pki) -> None:
         assert (report["dss"]["crls"] >= 1) == (level == "B-LT")
     verified = op.run("seal", "verify", str(op.base / "a.B-LT.pdf"))
     assert "timestamp:" in verified.output
+
+
+def test_demo_seed_makes_a_seal_that_stamps(tmp_path: Path) -> None:
+    """`make run`'s demo data include an active seal and the key to try it with."""
+    from click.testing import CliRunner
+
+    from config.cli import cli
+
+    env = {"HUREN_DATA_DIR": str(tmp_path / "var"), "HUREN_REVOCATION_ONLINE": "false"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    seeded = runner.invoke(cli, ["demo", "seed"], env=env, catch_exceptions=False)
+    assert seeded.exit_code == 0 and "demo seal:" in seeded.output
+    demo = json.loads((tmp_path / "var" / "demo.json").read_text())
+    pki = demo["pki_dir"]
+    (tmp_path / "a.pdf").write_bytes(make_pdf(2))
+    stamped = runner.invoke(
+        cli,
+        [
+            "seal",
+            "stamp",
+            "--seal",
+            demo["seal_id"],
+            "--key",
+            f"file:{pki}/leaf.key?cert={pki}/leaf.pem",
+            "--in",
+            str(tmp_path / "a.pdf"),
+            "--out",
+            str(tmp_path / "b.pdf"),
+            "--page",
+            "1",
+            "--x",
+            "300",
+            "--y",
+            "300",
+        ],
+        env=env,
+    )
+    assert stamped.exit_code == 0, stamped.output
+    verified = runner.invoke(cli, ["seal", "verify", str(tmp_path / "b.pdf")], env=env)
+    assert verified.exit_code == 0 and "合同专用章" in verified.output
+    again = runner.invoke(cli, ["demo", "seed"], env=env)
+    assert again.exit_code == 0 and demo["seal_id"] in again.output
