@@ -10,9 +10,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import Response, g, jsonify, request
 
 from cert_interop.web.api import ApiError, Authorizer, Caller
+from cert_interop.web.messages import error_body
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,3 +50,12 @@ def bearer_scope(authorizer: Callable[[], Authorizer], scope: str) -> Callable[[
         return inner  # type: ignore[return-value]
 
     return wrap
+
+
+def api_error_response(exc: ApiError) -> Response:
+    """The JSON answer of an `ApiError`: status, bilingual body and its headers."""
+    response = jsonify(error_body(exc.code, exc.english))
+    response.status_code = exc.status
+    for name, value in exc.headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response

@@ -21,7 +21,7 @@ from cert_interop.keys import key_algorithm
 from cert_interop.validation import ValidationResult
 from cert_interop.web import cms_views, inputs
 from cert_interop.web.api import ApiError, CryptoApi, PlatformKey
-from cert_interop.web.bearer import bearer_scope
+from cert_interop.web.bearer import api_error_response, bearer_scope
 from cert_interop.web.messages import error_body
 from cert_interop.web.openapi import openapi_document
 
@@ -67,13 +67,7 @@ def crypto_api_blueprint(api: CryptoApi) -> Blueprint:
     def _install(state: Any) -> None:
         state.app.extensions[_EXTENSION] = api
 
-    @bp.errorhandler(ApiError)
-    def api_error(exc: ApiError) -> Response:
-        response = jsonify(error_body(exc.code, exc.english))
-        response.status_code = exc.status
-        for name, value in exc.headers.items():
-            response.headers[name.replace("_", "-")] = value
-        return response
+    bp.register_error_handler(ApiError, api_error_response)
 
     @bp.errorhandler(CertInteropError)
     def library_error(exc: CertInteropError) -> Response:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert_interop.web.api import ApiError, Authorizer
-from cert_interop.web.bearer import bearer_scope
+from cert_interop.web.bearer import api_error_response, bearer_scope
 from cert_interop.web.messages import error_body
 from cert_interop.x509 import Certificate
 from storage.ephemeral import EphemeralStore
@@ -110,13 +110,7 @@ def seal_api_blueprint(api: SealApi) -> Blueprint:
     def _install(state: Any) -> None:
         state.app.extensions[_EXTENSION] = api
 
-    @bp.errorhandler(ApiError)
-    def api_error(exc: ApiError) -> Response:
-        response = jsonify(error_body(exc.code, exc.english))
-        response.status_code = exc.status
-        for name, value in exc.headers.items():
-            response.headers[name.replace("_", "-")] = value
-        return response
+    bp.register_error_handler(ApiError, api_error_response)
 
     @bp.errorhandler(SealError)
     def seal_error(exc: SealError) -> Response:
