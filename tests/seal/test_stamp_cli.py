@@ -332,3 +332,27 @@ def test_demo_seed_makes_a_seal_that_stamps(tmp_path: Path) -> None:
     assert verified.exit_code == 0 and "合同专用章" in verified.output
     again = runner.invoke(cli, ["demo", "seed"], env=env)
     assert again.exit_code == 0 and demo["seal_id"] in again.output
+
+
+def test_a_form_already_signed_by_someone_else_then_sealed(op: Operator, pki: Pki) -> None:
+    """The earlier signature stays intact and is reported as not a seal; ours is valid; the
+    document as a whole is not 'every signature a valid seal' (exit 1)."""
+    from tests.seal.pdf.checks import pyhanko_sign
+
+    entity_id = entity(op)
+    holder = pki.rsa.issue()
+    seal_id = _seal(op, entity_id, holder)
+    author = pki.rsa.issue(uscc=OTHER_USCC, cn="招标代理机构")
+    signed_once = pyhanko_sign(make_pdf(3, text_field=True), author.key, author.cert, pki.rsa.cert)
+    src, dst = op.base / "form.pdf", op.base / "form.sealed.pdf"
+    src.write_bytes(signed_once)
+    key = _key_uri(op.base, "holder", holder)
+    assert (
+        _stamp(op, seal_id, key, src, dst, "--page", "2", "--x", "300", "--y", "300").exit_code == 0
+    )
+    code, report = _verify(op, dst)
+    assert code == 1
+    first, second = report["signatures"]
+    assert first["document"]["intact"] and not first["document"]["modified_after_signing"]
+    assert [p["code"] for p in first["problems"]] == ["no_seal"]
+    assert second["verdict"] == "valid" and second["seal"]["seal_id"] == seal_id
