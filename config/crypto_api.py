@@ -175,6 +175,22 @@ def init_seal_api(
             )
         )
     )
+    from idp.web.context import check_csrf, client_ip, csrf_token
+    from seal.web.public import PublicCheck, seal_public_blueprint
+
+    app.register_blueprint(
+        seal_public_blueprint(
+            PublicCheck(
+                idp.sessions,
+                trust_store,
+                idp.store,
+                csrf_token,
+                check_csrf,
+                client_ip,
+                max_pdf_bytes=settings.api_max_request_bytes,
+            )
+        )
+    )
     if settings.tsa_key:
         app.register_blueprint(
             make_tsa_blueprint(resources.authority, max_request_bytes=settings.max_request_bytes)
