@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -161,8 +162,9 @@ class Slice:
     """The slice's form XObject, to compare its revision with the signature's."""
 
 
-def _drawn_names(page: Any) -> list[str]:
-    """Names used with ``Do`` at the top level of the page's content streams."""
+def _drawn_names(page: Any, wanted: Collection[str] | None = None) -> list[str]:
+    """Names used with ``Do`` at the top level of the page's content streams (with `wanted`,
+    only streams whose bytes mention one of those names are parsed: the page's text is not)."""
     try:
         contents = page["/Contents"]
     except KeyError:
@@ -176,33 +178,54 @@ def _drawn_names(page: Any) -> list[str]:
     for stream in streams:
         if not isinstance(stream, generic.StreamObject):
             continue
+        if wanted is not None:
+            data = stream.data
+            if not any(name.encode("latin-1", "replace") in data for name in wanted):
+                continue
         # one stream at a time: an inline image elsewhere must not hide our slice
         with contextlib.suppress(Exception):
             names.extend(str(op.args[0]) for op in parse_content_stream([stream]) if op.op == "Do")
     return names
 
 
+def _marked(xobjects: Any) -> dict[str, tuple[Any, Any]]:
+    """The page's XObjects that are paging-seal slices: name → (reference, form)."""
+    marked: dict[str, tuple[Any, Any]] = {}
+    for name in list(xobjects.keys()):
+        try:
+            raw = xobjects.raw_get(name)
+        except KeyError:
+            continue
+        if not isinstance(raw, generic.IndirectObject):
+            continue
+        form = cast(Any, raw).get_object()
+        if isinstance(form, generic.StreamObject) and isinstance(
+            form.get(MARKER), generic.DictionaryObject
+        ):
+            marked[str(name)] = (raw.reference, form)
+    return marked
+
+
 def find_slices(reader: Any) -> list[Slice]:
-    """Every paging-seal slice drawn on any page of the document as it now stands."""
+    """Every paging-seal slice drawn on any page of the document as it now stands.
+
+    Only pages whose resources hold a marked XObject have their content parsed (parsing every
+    page's text would make verifying any document with a logo slow)."""
     found: list[Slice] = []
     for page_ix in range(page_count(reader)):
         page_ref, resources = reader.find_page_for_modification(page_ix)
-        page = page_ref.get_object()
         try:
             xobjects = resources.get_object()["/XObject"]
         except (KeyError, TypeError, AttributeError):
             continue
-        for name in dict.fromkeys(_drawn_names(page)):
-            try:
-                raw = xobjects.raw_get(name)
-            except KeyError:
+        marked = _marked(xobjects)
+        if not marked:
+            continue
+        for name in dict.fromkeys(_drawn_names(page_ref.get_object(), marked)):
+            if name not in marked:
                 continue
-            if not isinstance(raw, generic.IndirectObject):
-                continue
-            form = cast(Any, raw).get_object()
-            marker = form.get(MARKER) if isinstance(form, generic.StreamObject) else None
-            if not isinstance(marker, generic.DictionaryObject):
-                continue
+            reference, form = marked[name]
+            marker = form[MARKER]
             seal_id = form.get(SEAL_ID_KEY)
             found.append(
                 Slice(
@@ -211,7 +234,7 @@ def find_slices(reader: Any) -> list[Slice]:
                     index=int(marker.get("/Index", 0)),
                     count=int(marker.get("/Count", 0)),
                     seal_id=str(seal_id) if seal_id is not None else None,
-                    reference=raw.reference,
+                    reference=reference,
                 )
             )
     return found
