@@ -87,8 +87,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
-        BABEL_TRANSLATION_DIRECTORIES=os.path.join(
-            os.path.dirname(__file__), "..", "idp", "translations"
+        BABEL_TRANSLATION_DIRECTORIES=";".join(
+            os.path.join(os.path.dirname(__file__), "..", package, "translations")
+            for package in ("idp", "seal")
         ),
         JSON_AS_ASCII=False,
     )
@@ -119,6 +120,9 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Fal
     idp.trust_store = trust_store  # certificate login and binding
     app.extensions["huren.trust_store"] = trust_store
     init_crypto_api(app, settings, idp, trust_store)
+    from .seal_pages import init_seal_pages  # the seal operators' pages (/operator/seals)
+
+    init_seal_pages(app, settings, idp, trust_store)
     _install_web_defaults(app, settings)
     _install_health(app)
     from .demo_rp import init_demo

@@ -126,6 +126,7 @@ def init_crypto_api(app: Flask, settings: Settings, idp: Any, trust_store: Trust
         return Caller(str(claims.get("client_id") or ""), frozenset(scopes))
 
     keys = {name: TokenPlatformKey(name, uri) for name, uri in settings.platform_keys}
+    app.extensions["huren.platform_keys"] = keys  # one opened key per name (seal pages too)
     from idp.web import openapi as idp_openapi
     from seal.web import api as seal_api
 
