@@ -8,6 +8,7 @@ test gets a fresh key prefix); otherwise those parameters are skipped.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,3 +144,26 @@ def ephemeral(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Epheme
             client.close()
     else:
         raise ValueError(f"unknown ephemeral store kind {kind!r}")
+
+
+def settle_outbox(engine: Engine) -> None:
+    """Wait until every outbox event committed so far is visible to consumers.
+
+    On PostgreSQL a consumer reads only events of transactions older than every transaction
+    still running in the cluster (see storage.outbox.models), and other tests — other xdist
+    workers, other runs — share the server; this waits for their transactions instead of
+    failing on them.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    deadline = time.monotonic() + 60
+    with engine.connect() as conn:
+        while True:
+            newest = conn.execute(text("SELECT coalesce(max(txid), 0) FROM outbox_event")).scalar()
+            xmin = conn.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar()
+            conn.rollback()
+            if newest is not None and xmin is not None and newest < xmin:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail("a transaction elsewhere on the server kept outbox events invisible")
+            time.sleep(0.05)

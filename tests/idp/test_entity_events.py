@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from idp.cli import client_group
 from idp.clients import NewClient, create_client, get_client
@@ -31,6 +31,7 @@ from idp.entities.events import EVENT_TYPE_PREFIX, DeliveryPass, EntityEventDeli
 from idp.errors import ClientRegistrationError
 from idp.models import Client
 from idp.service import Idp
+from tests.conftest import settle_outbox as settle
 
 from .conftest import ISSUER, PASSWORD, basic
 
@@ -217,28 +218,6 @@ def verify(idp: Idp, entity_id: str) -> Any:
     return entities.apply_verdict(
         idp.sessions, idp.pii, entity_id, "verified", [], actor="operator-wang", note="已核验"
     )
-
-
-def settle(engine: Any) -> None:
-    """Wait until every outbox event committed so far is visible to consumers.
-
-    On PostgreSQL a consumer reads only events of transactions older than every transaction
-    still running in the cluster (see storage.outbox.models), and other test runs may share the
-    server; this waits for their transactions instead of failing on them.
-    """
-    if engine.dialect.name != "postgresql":
-        return
-    deadline = time.monotonic() + 60
-    with engine.connect() as conn:
-        while True:
-            newest = conn.execute(text("SELECT coalesce(max(txid), 0) FROM outbox_event")).scalar()
-            xmin = conn.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar()
-            conn.rollback()
-            if newest < xmin:
-                return
-            if time.monotonic() > deadline:
-                pytest.fail("a transaction elsewhere on the server kept outbox events invisible")
-            time.sleep(0.05)
 
 
 def run(delivery: EntityEventDelivery | None, now: float | None = None) -> DeliveryPass:

@@ -13,6 +13,7 @@ from joserfc import jwt
 
 from idp.clients import create_client
 from idp.service import Idp
+from tests.conftest import settle_outbox
 
 from .conftest import ISSUER, REDIRECT, Flow, form_value, query
 
@@ -124,6 +125,7 @@ def test_backchannel_logout_token_is_delivered(web, user, idp: Idp, receiver: Re
     tokens = f.tokens()
     id_claims = jwt.decode(tokens["id_token"], idp.keys.verification_keys()).claims
     web.get("/logout", query_string={"id_token_hint": tokens["id_token"]})
+    settle_outbox(idp.sessions.kw["bind"])
     result = idp.backchannel.run_once()
     assert result.delivered == 1
     assert len(receiver.tokens) == 1
@@ -143,6 +145,7 @@ def test_backchannel_logout_is_retried_until_the_rp_answers(web, user, idp: Idp)
         rp = _rp_with_backchannel(idp, receiver.url)
         tokens = Flow(web, rp).tokens()
         web.get("/logout", query_string={"id_token_hint": tokens["id_token"]})
+        settle_outbox(idp.sessions.kw["bind"])
         assert idp.backchannel.run_once().failed == 1
         assert receiver.tokens == []
         now = time.time()
@@ -160,6 +163,7 @@ def test_backchannel_to_an_unreachable_rp_ends_as_a_dead_letter(web, user, idp: 
     tokens = Flow(web, rp).tokens()
     web.get("/logout", query_string={"id_token_hint": tokens["id_token"]})
     now = time.time()
+    settle_outbox(idp.sessions.kw["bind"])
     for step in range(idp.config.backchannel_max_attempts + 1):
         idp.backchannel.run_once(now + step * 1000)
     dead = dead_letters(idp.backchannel.consumer._engine, "idp.backchannel_logout")
@@ -201,6 +205,7 @@ def test_relogin_keeps_platforms_for_backchannel_logout(
     assert "code" in query(response.headers["Location"])
     page = web.get("/logout").get_data(as_text=True)
     web.post("/logout", data={"confirm": "yes", "csrf_token": form_value(page, "csrf_token")})
+    settle_outbox(idp.sessions.kw["bind"])
     assert idp.backchannel.run_once().delivered == 1
     assert len(receiver.tokens) == 1
 
@@ -223,6 +228,7 @@ def test_login_as_another_user_ends_the_previous_session(
             "csrf_token": form_value(page, "csrf_token"),
         },
     )
+    settle_outbox(idp.sessions.kw["bind"])
     assert idp.backchannel.run_once().delivered == 1
     claims = jwt.decode(receiver.tokens[0], idp.keys.verification_keys()).claims
     assert claims["sub"] == user.id
