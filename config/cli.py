@@ -23,6 +23,7 @@ from storage.migrate import upgrade
 from . import seal_stamp  # noqa: F401 (adds stamp and batch to `huren seal`)
 from .bid_cli import bid_group
 from .bridge_cli import bridge_group
+from .mobile_cli import mobile_group
 from .runtime import MIGRATION_LOCATIONS, Runtime
 from .settings import SettingsError
 
@@ -102,6 +103,7 @@ def demo_seed(rt: Runtime) -> None:
 for group in (*GROUPS, crypto_group, pki_group, ca_group, bid_group, seal_group):
     cli.add_command(group)
 cli.add_command(bridge_group)
+cli.add_command(mobile_group)
 
 
 def main() -> None:

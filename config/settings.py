@@ -83,6 +83,8 @@ class Settings:
     bridge_port: int = 21800
     """Port of the bidders' local bridge (`huren bridge serve --port`, drivers.bridge): the
     provider's pages may connect to it (CSP connect-src) and certificate login calls it."""
+    qr_ticket_ttl: int = 120
+    """Seconds a login page's QR code (its ticket) can be scanned, confirmed and completed in."""
     seal_maker: str | None = None
     """Name of the platform key (in `platform_keys`) of the seal-making authority: it signs the
     GB/T 38540 structure of every seal the service makes."""
@@ -155,6 +157,8 @@ class Settings:
             raise SettingsError("HUREN_REVOCATION_TIMEOUT must be 1 to 60 seconds")
         if not 1 <= ints["registry_timeout"] <= 60:
             raise SettingsError("HUREN_REGISTRY_TIMEOUT must be 1 to 60 seconds")
+        if not 30 <= ints["qr_ticket_ttl"] <= 600:
+            raise SettingsError("HUREN_QR_TICKET_TTL must be 30 to 600 seconds")
         platform_keys = _platform_keys(values.get("platform_keys"))
         environment = str(values.get("environment") or "production").lower()
         if environment not in ("production", "development"):

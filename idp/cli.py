@@ -1,4 +1,6 @@
-"""`huren client`, `huren user` and `huren keys`: what operators and automation script against."""
+"""`huren client`, `huren user` and `huren keys`: what operators and automation script against.
+
+`GROUPS` adds the groups other idp packages define (`entity`, `cert`, `device`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .clients import AUTH_METHODS, DEFAULT_SCOPES, GRANT_TYPES, ID_TOKEN_ALGS, c
 from .entities.cli import entity_group
 from .entities.pii import PersonalData
 from .keys import ALGORITHMS, KeyRing
+from .qrlogin.cli import device_group
 
 
 class CliRuntime(Protocol):
@@ -227,4 +230,4 @@ def keys_list(as_json: bool) -> None:
         click.echo(f"{info.kid}  {info.alg}  {info.status}")
 
 
-GROUPS = (client_group, user_group, keys_group, entity_group, cert_group)
+GROUPS = (client_group, user_group, keys_group, entity_group, cert_group, device_group)

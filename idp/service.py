@@ -48,6 +48,8 @@ class IdpConfig:
     register_ip_window: int = 3600
     bridge_port: int = 21800
     """Where certificate login's pages look for the bidder's local bridge."""
+    qr_ticket_ttl: int = 120
+    """Seconds a QR login ticket lives (`HUREN_QR_TICKET_TTL`, 30 to 600)."""
 
     @property
     def development(self) -> bool:

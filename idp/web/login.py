@@ -87,7 +87,8 @@ def _form(error: str | None = None, status: int = 200, username: str = "") -> An
     rid = request.values.get("rid", "")
     next_url = local_path(request.values.get("next")) or ""
     cert_only = certificate_required(rid)
-    method = "cert" if cert_only or request.args.get("method") == "cert" else "password"
+    asked = request.args.get("method")
+    method = "cert" if cert_only or asked == "cert" else "qr" if asked == "qr" else "password"
     return (
         render_template(
             "login.html",
@@ -149,3 +150,5 @@ def home() -> Any:
 
 
 from ..certlogin import challenge, pages, verify  # noqa: E402, F401  (certificate login routes)
+from ..qrlogin import device_api, mobile_page  # noqa: E402, F401  (QR login: device API, /m/qr)
+from ..qrlogin import pages as qr_pages  # noqa: E402, F401  (QR login: browser routes)
