@@ -18,9 +18,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -300,3 +301,52 @@ def launch_chromium(sync_api: Any) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+# -- a trading platform's redirect URI ----------------------------------------------------------
+
+
+@dataclass
+class RelyingParty:
+    """The platform's redirect URI: a real HTTP server recording what arrives."""
+
+    redirect_uri: str = ""
+    arrived: list[str] = field(default_factory=list)
+
+    def arrivals(self, state: str) -> list[dict[str, str]]:
+        out = []
+        for path in list(self.arrived):
+            params = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+            if params.get("state") == state:
+                out.append(params)
+        return out
+
+
+@contextlib.contextmanager
+def relying_party() -> Iterator[RelyingParty]:
+    rp = RelyingParty()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            rp.arrived.append(self.path)
+            body = b"<!doctype html><title>platform</title><p id=rp>platform</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    rp.redirect_uri = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    try:
+        yield rp
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

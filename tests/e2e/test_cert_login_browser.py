@@ -18,22 +18,19 @@ would.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import re
 import secrets
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -41,9 +38,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from e2e_support import (
     HUREN,
     LiveServer,
+    RelyingParty,
     chromium_or_skip,
     free_port,
     launch_chromium,
+    relying_party,
     running_server,
 )
 from joserfc import jwt
@@ -71,53 +70,6 @@ ACR_CERTIFICATE = "urn:huren:loa:2"
 OID_ORG_CODE = "1.2.156.10260.4.1.4"  # GM/T 0015-2012 credit code, as `huren pki` writes it
 ENCRYPTION_ONLY = "sm2_enc"
 """The role of the SM2 encryption certificate: the bridge lists it, sign-in pages must not."""
-
-
-@dataclass
-class RelyingParty:
-    """The trading platform's redirect URI: a real HTTP server recording what arrives."""
-
-    redirect_uri: str = ""
-    arrived: list[str] = field(default_factory=list)
-
-    def arrivals(self, state: str) -> list[dict[str, str]]:
-        """The query parameters of every arrival for the request with this `state`."""
-        out = []
-        for path in list(self.arrived):
-            params = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
-            if params.get("state") == state:
-                out.append(params)
-        return out
-
-
-@contextlib.contextmanager
-def relying_party() -> Iterator[RelyingParty]:
-    rp = RelyingParty()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            rp.arrived.append(self.path)
-            body = b"<!doctype html><title>platform</title><p id=rp>platform</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    rp.redirect_uri = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.start()
-    try:
-        yield rp
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 @dataclass

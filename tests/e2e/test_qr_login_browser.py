@@ -20,26 +20,31 @@ a second browser session.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 import requests
-from e2e_support import HUREN, LiveServer, chromium_or_skip, launch_chromium, running_server
+from e2e_support import (
+    HUREN,
+    LiveServer,
+    RelyingParty,
+    chromium_or_skip,
+    launch_chromium,
+    relying_party,
+    running_server,
+)
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -80,52 +85,6 @@ PHONE_UA = (
 
 
 # -- the trading platform -------------------------------------------------------------------------
-
-
-@dataclass
-class RelyingParty:
-    """The platform's redirect URI: a real HTTP server recording what arrives."""
-
-    redirect_uri: str = ""
-    arrived: list[str] = field(default_factory=list)
-
-    def arrivals(self, state: str) -> list[dict[str, str]]:
-        out = []
-        for path in list(self.arrived):
-            params = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
-            if params.get("state") == state:
-                out.append(params)
-        return out
-
-
-@contextlib.contextmanager
-def relying_party() -> Iterator[RelyingParty]:
-    rp = RelyingParty()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            rp.arrived.append(self.path)
-            body = b"<!doctype html><title>platform</title><p id=rp>platform</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    rp.redirect_uri = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.start()
-    try:
-        yield rp
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 # -- the world: provider, gateway, platform, accounts ---------------------------------------------
