@@ -97,6 +97,7 @@ def _stamp_one(
 
 
 def _options(
+    *,
     page: int | None,
     x: float | None,
     y: float | None,
@@ -226,15 +227,7 @@ def _batch(
     as_json: bool,
     report: str | None,
     pin_stdin: bool,
-    page: int | None,
-    x: float | None,
-    y: float | None,
-    keyword: str | None,
-    size_mm: float | None,
-    paging: bool,
-    level: str,
-    reason: str | None,
-    location: str | None,
+    **placement: Any,
 ) -> None:
     rt: Runtime = click.get_current_context().find_root().obj
     single = report is None and len(pairs) == 1 and not as_json
@@ -242,7 +235,7 @@ def _batch(
 
     def work() -> None:
         seal = _usable_seal(rt, seal_id)
-        opts = _options(page, x, y, keyword, size_mm, paging, level, reason, location, seal)
+        opts = _options(seal=seal, **placement)
         pin = _stdin_pin(pairs[0][0]) if pin_stdin else None
         with _key(key_uri, "sign", pin, prefer=lambda c: bound_certificate(seal, c)) as key:
             if not bound_certificate(seal, key.certificate):

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from flask import abort, jsonify, request, session
 
 from ..web import bp
-from ..web.context import client_ip, current_idp
+from ..web.context import browser_handle, client_ip, current_idp
 
 CHALLENGE_TTL = 120
 """Seconds a challenge may be answered in."""
@@ -75,14 +75,7 @@ def challenge_bytes(issuer: str, nonce: str, iat: int, exp: int) -> bytes:
 
 
 def _browser(create: bool) -> str | None:
-    """A hash of this browser session's random handle (made on first use)."""
-    handle = session.get(SESSION_KEY)
-    if not isinstance(handle, str):
-        if not create:
-            return None
-        handle = secrets.token_urlsafe(24)
-        session[SESSION_KEY] = handle
-    return hashlib.sha256(handle.encode()).hexdigest()[:40]
+    return browser_handle(SESSION_KEY, create, b"")
 
 
 def _key(browser: str, challenge_id: str) -> str:

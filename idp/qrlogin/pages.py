@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from typing import Any
 
 from flask import (
@@ -37,7 +36,14 @@ from .. import audit
 from ..accounts import User, find_user
 from ..web import bp
 from ..web.authorize import load_request
-from ..web.context import check_csrf, client_ip, csrf_token, current_idp, current_login
+from ..web.context import (
+    browser_handle,
+    check_csrf,
+    client_ip,
+    csrf_token,
+    current_idp,
+    current_login,
+)
 from ..web.i18n import _
 from ..web.login import after_login, certificate_required, local_path, start_session
 from ..web.operator import sign_in_first
@@ -66,14 +72,7 @@ PAGE_STATUS = {
 
 
 def _browser(create: bool) -> str | None:
-    """A hash of this browser session's random handle (made on first use)."""
-    handle = session.get(SESSION_KEY)
-    if not isinstance(handle, str):
-        if not create:
-            return None
-        handle = secrets.token_urlsafe(24)
-        session[SESSION_KEY] = handle
-    return hashlib.sha256(b"qr-login\x00" + handle.encode()).hexdigest()[:40]
+    return browser_handle(SESSION_KEY, create, b"qr-login\x00")
 
 
 def _mine(ticket_id: str) -> tickets.Ticket | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -49,3 +50,16 @@ def client_ip() -> str:
 
 def form_or_args(name: str) -> Any:
     return request.values.get(name)
+
+
+def browser_handle(session_key: str, create: bool, salt: bytes = b"") -> str | None:
+    """A hash of a random handle kept in this browser session under `session_key` (made on
+    first use when `create`): what one-time challenges and QR tickets are bound to, so a value
+    photographed or replayed in another browser is worthless. `salt` keeps uses apart."""
+    handle = session.get(session_key)
+    if not isinstance(handle, str):
+        if not create:
+            return None
+        handle = secrets.token_urlsafe(24)
+        session[session_key] = handle
+    return hashlib.sha256(salt + handle.encode()).hexdigest()[:40]

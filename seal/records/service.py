@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from cert_interop.errors import CertInteropError
+from cert_interop.web.api import CertificateValidator
 from cert_interop.x509 import Certificate
 from storage.outbox import publish
 
@@ -73,18 +74,8 @@ class SealMaker(Protocol):
     def sign(self, algorithm: str, *, data: bytes | None, digest: bytes | None) -> bytes: ...
 
 
-class CertificateChecker(Protocol):
-    """The trust store, as far as this service uses it."""
-
-    def validate(
-        self,
-        leaf: Certificate,
-        *,
-        intermediates: Sequence[Certificate] = (),
-        purpose: str = "sign",
-        at: datetime | None = None,
-        extended_key_usage: str | None = None,
-    ) -> Any: ...
+CertificateChecker = CertificateValidator
+"""The trust store, as far as this service uses it (the integrator API's protocol)."""
 
 
 SealSigner = Callable[["SealDraft", SealMaker], bytes]
