@@ -11,11 +11,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, redirect, url_for
+from sqlalchemy.orm import Session, sessionmaker
 
 from cert_interop.web.api import ApiError
+from idp.entities.membership import membership_of
 from idp.web.context import check_csrf, csrf_token, current_login
 from seal.records.making import sign_draft
 from seal.records.service import CertificateChecker, SealDraft, SealMaker
+from seal.web.page_kit import SealMember
 from seal.web.pages import MakerUnavailable, SealPages, seal_pages_blueprint
 
 from .seal_wiring import IdpEntityDirectory
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 class IdpPageAccess:
     """`seal.web.pages.PageAccess` over the provider's login session."""
 
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
     def operator(self) -> str | None:
         login = current_login()
         if login is None or not login[1].operator:
@@ -38,6 +44,15 @@ class IdpPageAccess:
 
     def signed_in(self) -> bool:
         return current_login() is not None
+
+    def member(self) -> SealMember | None:
+        login = current_login()
+        if login is None:
+            return None
+        membership = membership_of(self._sessions, login[1].id)
+        if membership is None or membership.disabled:
+            return None
+        return SealMember(login[1].username, membership.entity_id, membership.is_admin)
 
     def sign_in(self, back: str) -> Any:
         return redirect(url_for("idp.login", next=back))
@@ -80,7 +95,7 @@ def init_seal_pages(
     app.register_blueprint(
         seal_pages_blueprint(
             SealPages(
-                access=IdpPageAccess(),
+                access=IdpPageAccess(idp.sessions),
                 sessions=idp.sessions,
                 directory=IdpEntityDirectory(idp.sessions, settings.secret_key),
                 checker=trust_store,

@@ -21,6 +21,7 @@ from cert_interop.cli_io import read_certificates, read_small
 
 from .errors import SealError
 from .records import service
+from .records.checks import DEFAULT_VALID_DAYS
 from .records.pictures import MAX_PICTURE_BYTES
 from .verification import PROBLEMS_ZH, DocumentVerdict, verify_document
 
@@ -130,7 +131,8 @@ def _echo_view(view: service.SealView, as_json: bool) -> None:
 
 @click.group("seal")
 def seal_group() -> None:
-    """Electronic seals（电子印章）: make, list, show, activate, suspend, revoke."""
+    """Electronic seals（电子印章）: make, list, show, activate, suspend, revoke; entities'
+    requests (list --status requested, make-requested, reject)."""
 
 
 @seal_group.command("make")
@@ -160,7 +162,7 @@ def seal_group() -> None:
 )
 @click.option("--width-mm", type=int, help="display width (default 42, personal 18)")
 @click.option("--height-mm", type=int, help="display height")
-@click.option("--valid-days", type=int, help=f"validity (default {service.DEFAULT_VALID_DAYS})")
+@click.option("--valid-days", type=int, help=f"validity (default {DEFAULT_VALID_DAYS})")
 @click.option("--activate", is_flag=True, help="make it active at once (default: made)")
 @click.option("--json", "as_json", is_flag=True)
 def seal_make(
@@ -286,6 +288,44 @@ def seal_suspend(seal_id: str, reason: str, as_json: bool) -> None:
 def seal_revoke(seal_id: str, reason: str, as_json: bool) -> None:
     """End a seal for good; documents it stamped report it as revoked."""
     _change(seal_id, "revoke", reason, as_json)
+
+
+@seal_group.command("make-requested")
+@click.argument("seal_id")
+@click.option("--activate", is_flag=True, help="make it active at once (default: made)")
+@click.option("--json", "as_json", is_flag=True)
+def seal_make_requested(seal_id: str, activate: bool, as_json: bool) -> None:
+    """Make a seal an entity's administrator requested (checked again, then signed)."""
+    rt = _runtime()
+    try:
+        maker = rt.seal_maker
+    except UserError as exc:
+        _fail(str(exc))
+    from .records.making import sign_draft
+
+    try:
+        view = service.make_requested(
+            rt.sessions,
+            rt.seal_directory,
+            rt.trust_store,
+            maker,
+            sign_draft,
+            seal_id.strip(),
+            actor="operator-cli",
+            activate=activate,
+        )
+    except SealError as exc:
+        _fail_seal(exc)
+    _echo_view(view, as_json)
+
+
+@seal_group.command("reject")
+@click.argument("seal_id")
+@click.option("--reason", required=True, help="why (the requester reads it)")
+@click.option("--json", "as_json", is_flag=True)
+def seal_reject(seal_id: str, reason: str, as_json: bool) -> None:
+    """Decline an entity's request for a seal."""
+    _change(seal_id, "reject", reason, as_json)
 
 
 @seal_group.command("export")

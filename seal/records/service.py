@@ -20,46 +20,45 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from cert_interop.errors import CertInteropError
 from cert_interop.web.api import CertificateValidator
-from cert_interop.x509 import Certificate
+from cert_interop.x509 import Certificate, parse_certificate
 from storage.outbox import publish
 
-from .directory import ORGANISATION_TYPES, EntityDirectory
-from .errors import SealNotFound, SealRefused, StaleSeal
-from .models import MAX_NAME, MAX_REASON, SealCertificate, SealHistory, SealRecord
+from .checks import (
+    SEAL_TYPES as SEAL_TYPES,
+)
+from .checks import (
+    check_certificates,
+    check_entity,
+    check_name,
+    check_type,
+    refuse,
+    size,
+    validity,
+)
+from .directory import EntityDirectory, EntityFacts
+from .errors import SealNotFound, StaleSeal
+from .models import MAX_REASON, SealCertificate, SealHistory, SealRecord
 from .pictures import sniff_picture
 
-SEAL_TYPES: dict[str, tuple[str, str]] = {
-    "legal_person": ("法定名称章（公章）", "legal-person seal"),
-    "contract": ("合同专用章", "contract seal"),
-    "finance": ("财务专用章", "finance seal"),
-    "personal": ("个人签名章", "personal seal (signature)"),
-}
-"""Seal types: code → (Chinese, English) names."""
-
-INSTITUTION_TYPES = frozenset({"legal_person", "contract", "finance"})
-
-STATUSES = ("requested", "made", "active", "suspended", "revoked")
+STATUSES = ("requested", "made", "active", "suspended", "revoked", "rejected", "withdrawn")
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "activate": (frozenset({"made", "suspended"}), "active"),
     "suspend": (frozenset({"active"}), "suspended"),
-    "revoke": (frozenset({"requested", "made", "active", "suspended"}), "revoked"),
+    "revoke": (frozenset({"made", "active", "suspended"}), "revoked"),
+    "reject": (frozenset({"requested"}), "rejected"),
+    "withdraw": (frozenset({"requested"}), "withdrawn"),
 }
-"""action → (states it may start from, state it leads to)."""
+"""action → (states it may start from, state it leads to). A request is made into a seal by
+`make_requested`, not by a transition: that is when the maker signs."""
 
-REASON_REQUIRED = frozenset({"suspend", "revoke"})
+REASON_REQUIRED = frozenset({"suspend", "revoke", "reject"})
 
-DEFAULT_VALID_DAYS = 3 * 365
-MAX_VALID_DAYS = 10 * 365
-DEFAULT_SIZE_MM = {"personal": (18, 18)}
-"""Display size when none is given: 42 mm round institution seals, small signature seals."""
-INSTITUTION_SIZE_MM = (42, 42)
-SIZE_RANGE_MM = (5, 120)
-MAX_CERTIFICATES = 8
 SEAL_ID_PREFIX = "52"
 """Seal codes start with the province's administrative code (贵州省 52)."""
+MAX_OPEN_REQUESTS = 10
+"""Requests of one entity waiting for an operator; more is a mistake or abuse."""
 
 
 class SealMaker(Protocol):
@@ -200,124 +199,6 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _refuse(code: str, message: str, zh: str, field: str | None = None) -> SealRefused:
-    return SealRefused(code, message, zh, field=field)
-
-
-def _check_type(seal_type: str, entity_type: str) -> None:
-    if seal_type not in SEAL_TYPES:
-        raise _refuse(
-            "invalid_type",
-            f"unknown seal type {seal_type!r}; one of {', '.join(SEAL_TYPES)}",
-            "印章类型无效",
-            "type",
-        )
-    if seal_type in INSTITUTION_TYPES and entity_type not in ORGANISATION_TYPES:
-        raise _refuse(
-            "type_not_allowed",
-            f"a {SEAL_TYPES[seal_type][1]} belongs to an organisation, not a {entity_type}",
-            "自然人不能持有单位印章（公章、合同专用章、财务专用章）",
-            "type",
-        )
-
-
-def _check_name(name: str) -> str:
-    text = " ".join(name.split())
-    if not text or len(text) > MAX_NAME:
-        raise _refuse(
-            "invalid_name",
-            f"the seal name must be 1 to {MAX_NAME} characters",
-            f"印章名称须为 1 至 {MAX_NAME} 个字符",
-            "name",
-        )
-    return text
-
-
-def _size(req: SealRequest) -> tuple[int, int]:
-    default = (
-        DEFAULT_SIZE_MM.get(req.seal_type, INSTITUTION_SIZE_MM)
-        if req.seal_type in SEAL_TYPES
-        else INSTITUTION_SIZE_MM
-    )
-    width = default[0] if req.width_mm is None else req.width_mm
-    height = default[1] if req.height_mm is None else req.height_mm
-    low, high = SIZE_RANGE_MM
-    for value, what in ((width, "width"), (height, "height")):
-        if not low <= value <= high:
-            raise _refuse(
-                "invalid_size",
-                f"the picture's {what} must be {low} to {high} mm",
-                f"印模尺寸须在 {low} 至 {high} 毫米之间",
-                what,
-            )
-    return width, height
-
-
-def _validity(req: SealRequest, now: float) -> tuple[float, float]:
-    days = DEFAULT_VALID_DAYS if req.valid_days is None else req.valid_days
-    if not 1 <= days <= MAX_VALID_DAYS:
-        raise _refuse(
-            "invalid_validity",
-            f"validity must be 1 to {MAX_VALID_DAYS} days",
-            f"有效期须为 1 至 {MAX_VALID_DAYS} 天",
-            "valid_days",
-        )
-    start = float(int(now))  # whole seconds, as the GB/T 38540 structure records them
-    return start, start + days * 86400.0
-
-
-def _check_certificates(
-    checker: CertificateChecker,
-    directory: EntityDirectory,
-    entity_id: str,
-    req: SealRequest,
-) -> tuple[tuple[Certificate, str], ...]:
-    """(certificate, key algorithm) of each bound certificate, after the trust store and the
-    entity directory both said yes."""
-    if not req.certificates:
-        raise _refuse(
-            "certificate_required",
-            "a seal is bound to at least one certificate of its entity",
-            "电子印章至少须绑定一张本主体的数字证书",
-            "cert",
-        )
-    if len(req.certificates) > MAX_CERTIFICATES:
-        raise _refuse(
-            "too_many_certificates",
-            f"at most {MAX_CERTIFICATES} certificates per seal",
-            f"每枚印章最多绑定 {MAX_CERTIFICATES} 张证书",
-            "cert",
-        )
-    seen: set[str] = set()
-    out: builtins.list[tuple[Certificate, str]] = []
-    for cert in req.certificates:
-        if cert.sha256_fingerprint in seen:
-            continue
-        seen.add(cert.sha256_fingerprint)
-        try:
-            result = checker.validate(cert, intermediates=tuple(req.intermediates), purpose="sign")
-        except CertInteropError as exc:
-            raise _refuse(
-                "trust_store_unavailable", str(exc), "证书信任库暂不可用，请稍后重试", "cert"
-            ) from None
-        if not result.valid:
-            raise _refuse(
-                f"certificate_{result.reason.value}",
-                f"certificate {cert.subject.rfc4514}: {result.detail}",
-                f"证书未通过验证（{result.reason.value}）：{cert.subject.rfc4514}",
-                "cert",
-            )
-        if not directory.holds(entity_id, result.identity):
-            raise _refuse(
-                "identity_mismatch",
-                f"certificate {cert.subject.rfc4514} names another holder, not this entity",
-                "证书中的身份（统一社会信用代码或证件号码）不是该主体的",
-                "cert",
-            )
-        out.append((cert, str(result.algorithm)))
-    return tuple(out)
-
-
 def _new_seal_id(db: Session) -> str:
     for _ in range(20):
         year = datetime.now(UTC).strftime("%y")
@@ -325,6 +206,111 @@ def _new_seal_id(db: Session) -> str:
         if db.get(SealRecord, candidate) is None:
             return candidate
     raise RuntimeError("could not find a free seal code")  # 10^10 codes a year
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A request that passed every check, in the form the record stores."""
+
+    facts: EntityFacts
+    name: str
+    picture_type: str
+    width_mm: int
+    height_mm: int
+    certificates: tuple[tuple[Certificate, str], ...]
+
+
+def _check(directory: EntityDirectory, checker: CertificateChecker, req: SealRequest) -> _Checked:
+    facts = check_entity(directory, req.entity_id)
+    check_type(req.seal_type, facts.entity_type)
+    name = check_name(req.name)
+    picture_type = sniff_picture(req.picture)
+    width, height = size(req.seal_type, req.width_mm, req.height_mm)
+    certs = check_certificates(
+        checker, directory, req.entity_id, req.certificates, req.intermediates
+    )
+    return _Checked(facts, name, picture_type, width, height, certs)
+
+
+def _add_certificates(db: Session, seal_id: str, certs: Sequence[tuple[Certificate, str]]) -> None:
+    for cert, algorithm in certs:
+        db.add(
+            SealCertificate(
+                seal_id=seal_id,
+                fingerprint=cert.sha256_fingerprint,
+                der=cert.der,
+                subject=cert.subject.rfc4514[:1000],
+                key_algorithm=algorithm,
+                not_after=cert.not_after.timestamp(),
+            )
+        )
+
+
+def _sign(
+    record: SealRecord,
+    certs: Sequence[tuple[Certificate, str]],
+    maker: SealMaker,
+    sign_seal: SealSigner,
+    at: float,
+) -> bytes:
+    """The maker's signed GB/T 38540 structure for the record as it stands."""
+    draft = SealDraft(
+        seal_id=record.id,
+        seal_type=record.seal_type,
+        name=record.name,
+        picture=record.picture,
+        picture_type=record.picture_type,
+        width_mm=record.width_mm,
+        height_mm=record.height_mm,
+        certificates=tuple(c for c, _ in certs),
+        created_at=at,
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+    )
+    return sign_seal(draft, maker)
+
+
+def _made(db: Session, record: SealRecord, *, actor: str, at: float, activate: bool) -> None:
+    """History and the `seal.made` event of a seal that was just signed (record flushed)."""
+    for step in ("made", *(("active",) if activate else ())):
+        db.add(SealHistory(seal_id=record.id, status=step, reason=None, actor=actor, at=at))
+    publish(
+        db,
+        "seal.made",
+        {
+            "seal_id": record.id,
+            "entity_id": record.entity_id,
+            "seal_type": record.seal_type,
+            "status": record.status,
+            "version": record.version,
+        },
+    )
+    db.flush()
+
+
+def _record(
+    req: SealRequest, checked: _Checked, seal_id: str, *, actor: str, at: float
+) -> SealRecord:
+    valid_from, valid_until = validity(req.valid_days, at)
+    return SealRecord(
+        id=seal_id,
+        entity_id=req.entity_id,
+        seal_type=req.seal_type,
+        name=checked.name,
+        status="requested",
+        status_reason=None,
+        picture=req.picture,
+        picture_type=checked.picture_type,
+        width_mm=checked.width_mm,
+        height_mm=checked.height_mm,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        seal_der=None,
+        maker=None,
+        created_by=actor,
+        created_at=at,
+        updated_at=at,
+    )
 
 
 def make(
@@ -341,86 +327,126 @@ def make(
 ) -> SealView:
     """Check the request, have the maker sign the seal, store it as ``made`` (or ``active``)."""
     at = time.time() if now is None else now
-    facts = directory.entity(req.entity_id)
-    if facts is None:
-        raise _refuse("entity_not_found", "no such market entity", "没有这个市场主体", "entity")
-    if facts.status != "verified":
-        raise _refuse(
-            "entity_not_verified",
-            f"the entity is {facts.status}: seals are made only for verified entities",
-            "该市场主体尚未通过核验，不能制作电子印章",
-            "entity",
-        )
-    _check_type(req.seal_type, facts.entity_type)
-    name = _check_name(req.name)
-    picture_type = sniff_picture(req.picture)
-    width, height = _size(req)
-    valid_from, valid_until = _validity(req, at)
-    certs = _check_certificates(checker, directory, req.entity_id, req)
+    checked = _check(directory, checker, req)
     with sessions.begin() as db:
-        seal_id = _new_seal_id(db)
-        draft = SealDraft(
-            seal_id=seal_id,
-            seal_type=req.seal_type,
-            name=name,
-            picture=req.picture,
-            picture_type=picture_type,
-            width_mm=width,
-            height_mm=height,
-            certificates=tuple(c for c, _ in certs),
-            created_at=at,
-            valid_from=valid_from,
-            valid_until=valid_until,
-        )
-        signed = sign_seal(draft, maker)
-        status = "active" if activate else "made"
-        record = SealRecord(
-            id=seal_id,
-            entity_id=req.entity_id,
-            seal_type=req.seal_type,
-            name=name,
-            status=status,
-            status_reason=None,
-            picture=req.picture,
-            picture_type=picture_type,
-            width_mm=width,
-            height_mm=height,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            seal_der=signed,
-            maker=maker.name,
-            created_by=actor,
-            created_at=at,
-            updated_at=at,
-        )
+        record = _record(req, checked, _new_seal_id(db), actor=actor, at=at)
+        record.seal_der = _sign(record, checked.certificates, maker, sign_seal, at)
+        record.maker = maker.name
+        record.status = "active" if activate else "made"
         db.add(record)
         db.flush()
-        for cert, algorithm in certs:
-            db.add(
-                SealCertificate(
-                    seal_id=seal_id,
-                    fingerprint=cert.sha256_fingerprint,
-                    der=cert.der,
-                    subject=cert.subject.rfc4514[:1000],
-                    key_algorithm=algorithm,
-                    not_after=cert.not_after.timestamp(),
-                )
-            )
-        for step in ("requested", "made", *(("active",) if activate else ())):
-            db.add(SealHistory(seal_id=seal_id, status=step, reason=None, actor=actor, at=at))
-        publish(
-            db,
-            "seal.made",
-            {
-                "seal_id": seal_id,
-                "entity_id": req.entity_id,
-                "seal_type": req.seal_type,
-                "status": status,
-                "version": record.version,
-            },
+        _add_certificates(db, record.id, checked.certificates)
+        db.add(SealHistory(seal_id=record.id, status="requested", reason=None, actor=actor, at=at))
+        _made(db, record, actor=actor, at=at, activate=activate)
+        return _view(db, record, with_history=True)
+
+
+def request(
+    sessions: sessionmaker[Session],
+    directory: EntityDirectory,
+    checker: CertificateChecker,
+    req: SealRequest,
+    *,
+    actor: str,
+    now: float | None = None,
+) -> SealView:
+    """An entity's own request for a seal: checked as a seal would be, stored as ``requested``
+    for an operator to make (`make_requested`) or reject. Nothing is signed and no event is
+    published: platforms hear of a seal once it exists."""
+    at = time.time() if now is None else now
+    checked = _check(directory, checker, req)
+    with sessions.begin() as db:
+        waiting = db.scalar(
+            select(func.count())
+            .select_from(SealRecord)
+            .where(SealRecord.entity_id == req.entity_id, SealRecord.status == "requested")
         )
+        if (waiting or 0) >= MAX_OPEN_REQUESTS:
+            raise refuse(
+                "too_many_requests",
+                f"the entity already has {MAX_OPEN_REQUESTS} requests waiting for an operator",
+                f"本主体已有 {MAX_OPEN_REQUESTS} 个印章申请待处理，请等待处理或撤回后再申请",
+            )
+        record = _record(req, checked, _new_seal_id(db), actor=actor, at=at)
+        db.add(record)
+        db.flush()
+        _add_certificates(db, record.id, checked.certificates)
+        db.add(SealHistory(seal_id=record.id, status="requested", reason=None, actor=actor, at=at))
         db.flush()
         return _view(db, record, with_history=True)
+
+
+def make_requested(
+    sessions: sessionmaker[Session],
+    directory: EntityDirectory,
+    checker: CertificateChecker,
+    maker: SealMaker,
+    sign_seal: SealSigner,
+    seal_id: str,
+    *,
+    actor: str,
+    activate: bool = False,
+    expected_version: int | None = None,
+    now: float | None = None,
+) -> SealView:
+    """Make a requested seal: every check again (the entity or a certificate may have changed
+    since the request), then the maker signs it; its validity starts now."""
+    at = time.time() if now is None else now
+    with sessions() as db:
+        found = db.get(SealRecord, seal_id[:32])
+        if found is None:
+            raise SealNotFound(f"no seal {seal_id!r}")
+        _expect(found, expected_version, "requested", "made")
+        req = SealRequest(
+            entity_id=found.entity_id,
+            seal_type=found.seal_type,
+            name=found.name,
+            picture=found.picture,
+            certificates=[parse_certificate(der) for der in _cert_ders(db, found.id)],
+            width_mm=found.width_mm,
+            height_mm=found.height_mm,
+            valid_days=max(1, round((found.valid_until - found.valid_from) / 86400)),
+        )
+    checked = _check(directory, checker, req)
+    try:
+        with sessions.begin() as db:
+            record = db.get(SealRecord, seal_id[:32])
+            if record is None:
+                raise SealNotFound(f"no seal {seal_id!r}")
+            _expect(record, expected_version, "requested", "made")
+            record.valid_from, record.valid_until = validity(req.valid_days, at)
+            record.seal_der = _sign(record, checked.certificates, maker, sign_seal, at)
+            record.maker = maker.name
+            record.status = "active" if activate else "made"
+            record.status_reason = None
+            record.updated_at = at
+            db.flush()
+            _made(db, record, actor=actor, at=at, activate=activate)
+            return _view(db, record, with_history=True)
+    except StaleDataError:
+        raise StaleSeal(f"seal {seal_id} was changed at the same time") from None
+
+
+def _expect(record: SealRecord, version: int | None, status: str, target: str) -> None:
+    if version is not None and record.version != version:
+        raise StaleSeal(f"seal {record.id} is at version {record.version}")
+    if record.status != status:
+        raise refuse(
+            "invalid_transition",
+            f"a {record.status} seal cannot be {target}",
+            f"当前状态（{record.status}）的印章不能执行此操作",
+            "action",
+        )
+
+
+def _cert_ders(db: Session, seal_id: str) -> builtins.list[bytes]:
+    return builtins.list(
+        db.scalars(
+            select(SealCertificate.der)
+            .where(SealCertificate.seal_id == seal_id)
+            .order_by(SealCertificate.id)
+        )
+    )
 
 
 def change(
@@ -435,17 +461,17 @@ def change(
 ) -> SealView:
     """Apply a life-cycle action (`activate`, `suspend`, `revoke`) with its reason."""
     if action not in TRANSITIONS:
-        raise _refuse("invalid_action", f"unknown action {action!r}", "未知的操作", "action")
+        raise refuse("invalid_action", f"unknown action {action!r}", "未知的操作", "action")
     note = " ".join((reason or "").split()) or None
     if action in REASON_REQUIRED and not note:
-        raise _refuse(
+        raise refuse(
             "reason_required",
             f"{action} needs a reason",
             "暂停或吊销印章须说明原因",
             "reason",
         )
     if note is not None and len(note) > MAX_REASON:
-        raise _refuse(
+        raise refuse(
             "invalid_reason",
             f"the reason is longer than {MAX_REASON} characters",
             f"原因不能超过 {MAX_REASON} 个字符",
@@ -461,7 +487,7 @@ def change(
             if expected_version is not None and record.version != expected_version:
                 raise StaleSeal(f"seal {seal_id} is at version {record.version}")
             if record.status not in starts:
-                raise _refuse(
+                raise refuse(
                     "invalid_transition",
                     f"a {record.status} seal cannot be {target}",
                     f"当前状态（{record.status}）的印章不能执行此操作",
@@ -473,6 +499,8 @@ def change(
             record.updated_at = at
             db.add(SealHistory(seal_id=seal_id, status=target, reason=note, actor=actor, at=at))
             db.flush()
+            if previous == "requested":  # a request declined or withdrawn: no seal existed
+                return _view(db, record, with_history=True)
             publish(
                 db,
                 "seal.changed",

@@ -108,3 +108,53 @@ def test_without_a_seal_maker_the_operator_is_told_what_to_set(op: Operator, pki
         env=env,
     )
     assert result.exit_code == 2 and "HUREN_SEAL_MAKER" in result.output
+
+
+def test_requests_are_listed_made_and_rejected(op: Operator, pki: Pki) -> None:
+    """An entity's requests (sent from /account/seals) as an operator handles them."""
+    from config.runtime import Runtime
+    from config.settings import Settings
+    from seal.records import service
+
+    entity_id = entity(op)
+    rt = Runtime(Settings.load(op.env))
+    asked = [
+        service.request(
+            rt.sessions,
+            rt.seal_directory,
+            rt.trust_store,
+            service.SealRequest(
+                entity_id=entity_id,
+                seal_type="contract",
+                name=f"测试投标有限公司合同专用章{n}",
+                picture=PNG,
+                certificates=[pki.sm2.issue().cert],
+            ),
+            actor="org-admin",
+        )
+        for n in (1, 2)
+    ]
+    listed = json.loads(op.run("seal", "list", "--status", "requested", "--json").output)
+    assert sorted(s["seal_id"] for s in listed["seals"]) == sorted(a.id for a in asked)
+
+    made = op.run("seal", "make-requested", asked[0].id, "--activate", "--json")
+    assert made.exit_code == 0, made.output
+    shown = json.loads(made.output)
+    assert shown["status"] == "active" and shown["maker"] == "seal-maker"
+    assert [h["status"] for h in shown["history"]] == ["requested", "made", "active"]
+    out = op.base / "made.esl"
+    assert op.run("seal", "export", asked[0].id, "--out", str(out)).exit_code == 0
+    assert verify_seal(parse_seal(out.read_bytes())).ok
+    again = op.run("seal", "make-requested", asked[0].id)
+    assert again.exit_code == 2 and "error: invalid_transition" in again.output
+
+    no_reason = op.run("seal", "reject", asked[1].id)
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
+    rejected = json.loads(
+        op.run("seal", "reject", asked[1].id, "--reason", "名称有误", "--json").output
+    )
+    assert rejected["status"] == "rejected" and rejected["status_reason"] == "名称有误"
+    late = op.run("seal", "make-requested", asked[1].id)
+    assert late.exit_code == 2 and "invalid_transition" in late.output
+    missing = op.run("seal", "make-requested", "52000000000000")
+    assert missing.exit_code == 2 and "seal_not_found" in missing.output

@@ -25,11 +25,8 @@ from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cert_interop import keys as keymod
-from cert_interop.truststore import TrustStore
 from config.app import create_app
 from config.settings import Settings
-from idp.accounts import create_user
 from idp.entities import service as entities
 from idp.service import Idp
 from seal.records import service
@@ -39,75 +36,16 @@ from tests.idp.conftest import PASSWORD, form_value
 from tests.idp.test_entities import make_resident_id
 from tests.idp.test_operator_pages import sign_in
 
-from .conftest import OTHER_USCC, PNG, USCC, KeyMaker, Pki
+from ..conftest import OTHER_USCC, PNG, KeyMaker, Pki
+from .conftest import OPERATOR, ORG_NAME
 
-ROOT = Path(__file__).resolve().parents[2]
-OPERATOR = "seal-operator"
-ORG_NAME = "测试投标有限公司"
+ROOT = Path(__file__).resolve().parents[3]
 SEAL_NAME = "测试投标有限公司合同专用章"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="42" height="42">'
     b'<circle cx="21" cy="21" r="20" fill="none" stroke="red"/></svg>'
 )
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path, pki: Pki) -> Settings:
-    """The provider's test settings plus a seal-making key file (an SM2 key, PEM, with a PIN)."""
-    maker = pki.sm2.issue(uscc=None, cn="电子印章制作中心")
-    (tmp_path / "maker.key").write_bytes(keymod.dump_private_key(maker.key, "pem", b"maker-pin"))
-    (tmp_path / "maker.pem").write_bytes(maker.cert.pem())
-    (tmp_path / "maker.pin").write_text("maker-pin\n")
-    uri = (
-        f"file:{tmp_path / 'maker.key'}?cert={tmp_path / 'maker.pem'}"
-        f"&pin-source={tmp_path / 'maker.pin'}"
-    )
-    return dataclasses.replace(
-        settings,
-        platform_keys=(("seal-maker", uri),),
-        seal_maker="seal-maker",
-        revocation_online=False,
-    )
-
-
-@pytest.fixture
-def trust(app: Flask, pki: Pki) -> TrustStore:
-    store: TrustStore = app.extensions["huren.trust_store"]
-    for ca in (pki.sm2, pki.rsa):
-        store.add(ca.cert.pem(), profile="default", name=ca.name)
-        store.upload_crl(ca.crl())
-    return store
-
-
-@pytest.fixture
-def org(idp: Idp, trust: TrustStore) -> str:
-    """A verified legal person whose certificates carry `USCC`; its entity id."""
-    view = entities.register(
-        idp.sessions,
-        idp.pii,
-        entity_type="legal_person",
-        name=ORG_NAME,
-        username="org-admin",
-        password=PASSWORD,
-        phone="13912345678",
-        uscc=USCC,
-        agent_name="李四",
-        status="verified",
-    )
-    return view.id
-
-
-@pytest.fixture
-def operator(idp: Idp) -> str:
-    create_user(idp.sessions, username=OPERATOR, password=PASSWORD, name="制章员", operator=True)
-    return OPERATOR
-
-
-@pytest.fixture
-def signed_in(web: FlaskClient, operator: str) -> FlaskClient:
-    assert sign_in(web, operator).status_code == 302
-    return web
 
 
 def text(response: Any) -> str:
