@@ -258,3 +258,73 @@ def test_operator_makes_activates_and_suspends_a_seal(
     shown = json.loads(server.cli("seal", "show", seal_id, "--json").stdout)
     assert shown["status"] == "suspended" and shown["status_reason"] == "印章遗失"
     assert shown["history"][-1]["actor"] == OPERATOR
+
+
+def sign_in_as(page: Any, server: LiveServer, username: str, path: str) -> None:
+    page.goto(server.url + path)
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/login\?next="))
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(server.url + path)
+
+
+def test_entity_requests_a_seal_and_an_operator_makes_it(
+    browser: Any, seal_server: tuple[LiveServer, Any]
+) -> None:
+    """The entity's administrator requests a seal on /account/seals; the operator finds it under
+    "requested" and makes it; the administrator then sees it in use."""
+    server, found = seal_server
+    files = found["files"]
+    admin = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    operator = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    for context in (admin, operator):
+        context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    name = ORG + "财务专用章"
+    try:
+        page = admin.new_page()
+        sign_in_as(page, server, "seal-org-admin", "/account/entity")
+        page.click("#seals-link")
+        page.wait_for_url(server.url + "/account/seals")
+        expect(page.locator("h1")).to_have_text("本主体的电子印章")
+        # a refused request keeps what was typed and says which field is wrong
+        page.select_option("#type", "finance")
+        page.fill("#name", name)
+        page.set_input_files("#cert", str(files["holder.pem"]))
+        page.click("#send-request")
+        expect(page.locator("#error-summary")).to_contain_text("印模图片为空")
+        expect(page.locator("#name")).to_have_value(name)
+        page.set_input_files("#picture", str(files["seal.png"]))
+        page.set_input_files("#cert", str(files["holder.pem"]))
+        page.click("#send-request")
+        page.wait_for_url(re.compile(re.escape(server.url) + r"/account/seals/52\d+$"))
+        seal_id = page.url.rsplit("/", 1)[1]
+        expect(page.locator("#notice")).to_contain_text("申请已提交")
+        expect(page.locator("#seal-status")).to_have_text("已申请")
+        loaded = page.locator("#seal-picture").evaluate("img => img.complete && img.naturalWidth")
+        assert loaded == 96
+        shot(page, "seal-requested")
+
+        desk = operator.new_page()
+        sign_in_as(desk, server, OPERATOR, "/operator/seals")
+        desk.click("#status-requested")
+        desk.click(f"#seal-{seal_id} a")
+        desk.wait_for_url(server.url + f"/operator/seals/{seal_id}")
+        expect(desk.locator("#created-by")).to_contain_text("seal-org-admin")
+        desk.check("#make-activate")
+        desk.click("#make")
+        expect(desk.locator("#notice")).to_contain_text("已制作")
+        expect(desk.locator("#seal-status")).to_have_text("已启用")
+        shot(desk, "seal-request-made")
+
+        page.reload()
+        expect(page.locator("#seal-status")).to_have_text("已启用")
+        expect(page.locator("#validity")).to_be_visible()
+        expect(page.locator("#withdraw")).to_have_count(0)
+    finally:
+        admin.close()
+        operator.close()
+    shown = json.loads(server.cli("seal", "show", seal_id, "--json").stdout)
+    assert shown["status"] == "active" and shown["maker"] == "seal-maker"
+    assert [h["actor"] for h in shown["history"]] == ["seal-org-admin", OPERATOR, OPERATOR]
