@@ -156,6 +156,7 @@ def seals() -> Any:
         page=page,
         more=(page - 1) * pages.page_size + len(found) < total,
         link=link,
+        waiting=service.list(pages.sessions, status="requested", limit=1)[1],
         notices=get_flashed_messages(),
     )
 

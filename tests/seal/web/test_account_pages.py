@@ -90,7 +90,10 @@ def test_request_made_by_an_operator_end_to_end(
     web.get("/logout")
     operator_web = app.test_client()
     assert sign_in(operator_web, OPERATOR).status_code == 302
+    listed = text(operator_web.get("/operator/seals"))
+    assert 'id="waiting"' in listed and "有 1 个市场主体的印章申请待处理" in listed
     waiting = text(operator_web.get("/operator/seals?status=requested"))
+    assert 'id="waiting"' not in waiting
     assert f'id="seal-{seal_id}"' in waiting
     seal_page = text(operator_web.get(f"/operator/seals/{seal_id}"))
     assert 'id="make-form"' in seal_page and 'id="reject-form"' in seal_page
