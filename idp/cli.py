@@ -50,7 +50,8 @@ def client_group() -> None:
 @click.option("--backchannel-logout-uri")
 @click.option(
     "--entity-events-uri",
-    help="where signed market-entity change events are POSTed (needs --scope entities:read)",
+    help="where signed market-entity and seal events are POSTed "
+    "(needs --scope entities:read and/or seal:read)",
 )
 @click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(GRANT_TYPES))
 @click.option("--auth-method", default="client_secret_basic", type=click.Choice(AUTH_METHODS))

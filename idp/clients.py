@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert_interop.jose_sm2 import ALG as SM2_ALG
 
+from .entities.event_families import SUBSCRIPTION_SCOPES
 from .errors import ClientRegistrationError
 from .models import Client
 
@@ -131,13 +132,12 @@ def _check_uri(uri: str, what: str) -> str:
     return uri
 
 
-ENTITY_EVENTS_SCOPE = "entities:read"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def _check_entity_events_uri(uri: str, scopes: Sequence[str]) -> str:
-    """Where entity change events are pushed: https (http only on this machine), and only for a
-    client that may read entities anyway."""
+    """Where market-entity and seal events are pushed: https (http only on this machine), and only
+    for a client that may read entities or seals anyway (`entities:read` / `seal:read`)."""
     what = "entity events URI"
     _check_uri(uri, what)
     parts = urlsplit(uri)
@@ -146,10 +146,11 @@ def _check_entity_events_uri(uri: str, scopes: Sequence[str]) -> str:
             f"{what} {uri!r} must use https except on localhost",
             zh=f"{what} 必须使用 https（本机地址除外）",
         )
-    if ENTITY_EVENTS_SCOPE not in scopes:
+    if not any(scope in scopes for scope in SUBSCRIPTION_SCOPES):
+        needed = " or ".join(SUBSCRIPTION_SCOPES)
         raise ClientRegistrationError(
-            f"an {what} needs the {ENTITY_EVENTS_SCOPE} scope",
-            zh=f"订阅市场主体变更事件需要 {ENTITY_EVENTS_SCOPE} 权限",
+            f"an {what} needs the {needed} scope",
+            zh=f"订阅市场主体或印章事件需要 {' 或 '.join(SUBSCRIPTION_SCOPES)} 权限",
         )
     return uri
 

@@ -20,7 +20,8 @@ class Client(Base):
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
     entity_events_uri: Mapped[str | None] = mapped_column(String(2000))
-    """Where signed market-entity change events are POSTed (None: not subscribed)."""
+    """Where signed market-entity and seal events are POSTed (None: not subscribed); which
+    families arrive depends on the scopes (`idp.entities.event_families`)."""
     grant_types: Mapped[list[str]] = mapped_column(JSON)
     scopes: Mapped[list[str]] = mapped_column(JSON)
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))

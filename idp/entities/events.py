@@ -1,14 +1,19 @@
-"""Market-entity change events pushed to subscribed trading platforms (RFC 8417 SETs, RFC 8935).
+"""Market-entity and seal events pushed to subscribed trading platforms (RFC 8417 SETs, RFC 8935).
 
-`idp.entities.service` publishes `entity.registered` and `entity.changed` in the same transaction
-as each change. Delivery runs in two outbox stages:
+`idp.entities.service` publishes `entity.registered` and `entity.changed`, the seal service
+`seal.made` and `seal.changed`, each in the same transaction as the change it reports. Both
+families (`event_families`: topics, scope, payload checks, SET body) share one pipeline, so a
+platform has one endpoint (its `entity_events_uri`) and one queue in outbox order. Delivery runs
+in two outbox stages:
 
-1. **Fan-out** (consumer `idp.entity_events.fanout`): for each entity event, one transaction
+1. **Fan-out** (consumer `idp.entity_events.fanout`): for each source event, one transaction
    publishes a per-subscriber delivery event (topic `idp.entity_event:<client_id>`) for every
-   client that has an `entity_events_uri` and the `entities:read` scope. Only non-personal fields
-   are copied (entity_id, change, status, version), with a `jti` fixed here, so every retry of the
-   same delivery carries the same `jti`.
-2. **Delivery** (one consumer per subscriber, `idp.entity_events:<client_id>`): signs a Security
+   client that has an `entity_events_uri` and the family's scope (`entities:read` for entity
+   events, `seal:read` for seal events). Only the family's non-personal fields are copied, with a
+   `jti` fixed here, so every retry of the same delivery carries the same `jti`. A malformed
+   source event ends as a fan-out dead letter; the events behind it flow on.
+2. **Delivery** (one consumer per subscriber, `idp.entity_events:<client_id>`): checks the
+   family's scope again (withdrawn since the fan-out: dropped), signs a Security
    Event Token with the provider's current RS256 key and POSTs it (`application/secevent+jwt`, no
    redirects, a timeout). A non-2xx answer or a network error parks the delivery in
    `outbox_retry` with exponential backoff; after `max_attempts` it is a dead letter.
@@ -18,7 +23,7 @@ own, so a slow, failing or unreachable platform only ever delays (or retries) it
 Everything is in the database: a restart resumes where the cursors stand; delivery is at least
 once (a crash between a successful POST and the cursor's commit re-sends that SET with the same
 `jti`). Receivers deduplicate by `jti` and drop events whose `version` is not newer than what they
-have for that entity (see docs/entity-events.md).
+have for that entity or seal (see docs/entity-events.md).
 """
 
 from __future__ import annotations
@@ -45,20 +50,34 @@ from storage.outbox import Consumer, Event, OutboxConsumer, PassResult, dead_let
 from ..background import BackgroundLoop
 from ..models import Client
 from ..tokens import TokenService
+from .event_families import (
+    ENTITY,
+    FAMILIES,
+    FAMILY_KEY,
+    SEAL,
+    SOURCE_TOPICS,
+    EventFamily,
+    family_of_delivery,
+    family_of_topic,
+)
+from .event_families import MalformedEntityEvent as MalformedEntityEvent
+from .event_families import MalformedEvent as MalformedEvent
+from .event_families import MalformedSealEvent as MalformedSealEvent
 
-SCOPE = "entities:read"
-SOURCE_TOPICS = ("entity.registered", "entity.changed")
+SCOPE = ENTITY.scope
+"""The entity family's scope (`SEAL.scope` is the seal family's)."""
 FANOUT_CONSUMER = "idp.entity_events.fanout"
 DELIVERY_TOPIC_PREFIX = "idp.entity_event:"
 DELIVERY_CONSUMER_PREFIX = "idp.entity_events:"
-EVENT_TYPE_PREFIX = "https://huren.gov.cn/secevent/entity/"
-"""`events` keys: `<prefix>registered` and `<prefix>changed`."""
+EVENT_TYPE_PREFIX = ENTITY.event_type_prefix
+"""Entity `events` keys: `<prefix>registered` and `<prefix>changed`."""
+SEAL_EVENT_TYPE_PREFIX = SEAL.event_type_prefix
+"""Seal `events` keys: `<prefix>made` and `<prefix>changed`."""
 CONTENT_TYPE = "application/secevent+jwt"
 MAX_ATTEMPTS = 20
 """With `delivery_backoff`: about nine hours of retries before a delivery is a dead letter."""
 FANOUT_MAX_ATTEMPTS = 50
 MAX_BACKOFF = 3600.0
-_CHANGE = re.compile(r"^[a-z][a-z_]{0,39}$")
 _ERR = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 log = logging.getLogger(__name__)
@@ -66,10 +85,6 @@ log = logging.getLogger(__name__)
 
 class DeliveryFailed(Exception):
     """The platform did not accept the SET (the text names no secret: no query, no userinfo)."""
-
-
-class MalformedEntityEvent(Exception):
-    """An `entity.*` outbox event lacks what a SET needs (parked as a fan-out dead letter)."""
 
 
 def delivery_backoff(attempt: int) -> float:
@@ -85,16 +100,19 @@ def delivery_consumer(client_id: str) -> str:
     return DELIVERY_CONSUMER_PREFIX + client_id
 
 
-def is_subscribed(client: Client) -> bool:
-    return bool(client.entity_events_uri) and SCOPE in (client.scopes or ())
+def is_subscribed(client: Client, family: EventFamily | None = None) -> bool:
+    """Whether `client` receives `family`'s events (None: those of any family)."""
+    families = FAMILIES if family is None else (family,)
+    return bool(client.entity_events_uri) and any(f.allows(client.scopes) for f in families)
 
 
-def subscribers(db: Session) -> list[Client]:
-    """Clients that receive entity events: an `entity_events_uri` and the `entities:read` scope."""
+def subscribers(db: Session, family: EventFamily | None = None) -> list[Client]:
+    """Clients that receive `family`'s events (None: any family's): an `entity_events_uri` and
+    the family's scope."""
     rows = db.scalars(
         select(Client).where(Client.entity_events_uri.is_not(None)).order_by(Client.client_id)
     ).all()
-    return [row for row in rows if is_subscribed(row)]
+    return [row for row in rows if is_subscribed(row, family)]
 
 
 def redact(uri: str) -> str:
@@ -117,35 +135,10 @@ def _jti(issuer: str, event: Event, client_id: str) -> str:
     return hashlib.sha256(seed).hexdigest()[:32]
 
 
-def _summary(event: Event) -> dict[str, Any]:
-    """The non-personal fields of an `entity.*` event: never ID numbers, mobiles, names, actors."""
-    payload = event.payload
-    entity_id = payload.get("entity_id")
-    status = payload.get("status")
-    version = payload.get("version")
-    kind = "registered" if event.topic == "entity.registered" else "changed"
-    change: object = "registered" if kind == "registered" else payload.get("change")
-    if not isinstance(entity_id, str) or not entity_id or len(entity_id) > 64:
-        raise MalformedEntityEvent(f"event {event.id}: no entity_id")
-    if not isinstance(status, str) or not _CHANGE.match(status):
-        raise MalformedEntityEvent(f"event {event.id}: no status")
-    if not isinstance(change, str) or not _CHANGE.match(change):
-        raise MalformedEntityEvent(f"event {event.id}: no change")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise MalformedEntityEvent(f"event {event.id}: no version")
-    return {
-        "kind": kind,
-        "entity_id": entity_id,
-        "change": change,
-        "status": status,
-        "version": version,
-    }
-
-
 @dataclass(frozen=True)
 class DeadLetter:
     client_id: str | None
-    """The subscriber; None for an entity event the fan-out gave up on."""
+    """The subscriber; None for a source (entity or seal) event the fan-out gave up on."""
     event: Event
     error: str
 
@@ -171,7 +164,7 @@ class DeliveryPass:
 
 
 class EntityEventDelivery(BackgroundLoop):
-    """Fans entity events out to subscribers and pushes them as signed SETs.
+    """Fans entity and seal events out to subscribers and pushes them as signed SETs.
 
     `run_once` runs one pass of everything and waits for it (tests, scripts); `start` runs passes
     in a daemon thread that never waits for a subscriber's pass, so a slow platform cannot hold
@@ -186,6 +179,7 @@ class EntityEventDelivery(BackgroundLoop):
         max_attempts: int = MAX_ATTEMPTS,
         backoff: Callable[[int], float] = delivery_backoff,
         timeout: float = 5.0,
+        fanout_max_attempts: int = FANOUT_MAX_ATTEMPTS,
     ) -> None:
         super().__init__("entity-events")
         self.engine = engine
@@ -198,7 +192,7 @@ class EntityEventDelivery(BackgroundLoop):
             FANOUT_CONSUMER,
             SOURCE_TOPICS,
             self._fan_out,
-            max_attempts=FANOUT_MAX_ATTEMPTS,
+            max_attempts=fanout_max_attempts,
             backoff=delivery_backoff,
         )
         self._consumers: dict[str, Consumer] = {}
@@ -208,15 +202,17 @@ class EntityEventDelivery(BackgroundLoop):
     # -- stage 1: fan-out --------------------------------------------------------------------
 
     def _fan_out(self, event: Event) -> None:
-        summary = _summary(event)
+        family = family_of_topic(event.topic)
+        summary = family.summarize(event)
         issuer = self.tokens.policy.issuer
         with Session(self.engine) as db, db.begin():
-            for client in subscribers(db):
+            for client in subscribers(db, family):
                 publish(
                     db,
                     delivery_topic(client.client_id),
                     {
                         **summary,
+                        FAMILY_KEY: family.name,
                         "client_id": client.client_id,
                         "jti": _jti(issuer, event, client.client_id),
                         "toe": int(event.created_at),
@@ -243,6 +239,7 @@ class EntityEventDelivery(BackgroundLoop):
 
     def security_event_token(self, delivery: dict[str, Any]) -> str:
         """The SET for one delivery, signed now with the current RS256 key."""
+        family = family_of_delivery(delivery)
         key = self.tokens.keys.signing_key("RS256")
         claims: dict[str, Any] = {
             "iss": self.tokens.policy.issuer,
@@ -250,14 +247,7 @@ class EntityEventDelivery(BackgroundLoop):
             "iat": int(time.time()),
             "jti": delivery["jti"],
             "toe": delivery["toe"],
-            "events": {
-                EVENT_TYPE_PREFIX + delivery["kind"]: {
-                    "entity_id": delivery["entity_id"],
-                    "change": delivery["change"],
-                    "status": delivery["status"],
-                    "version": delivery["version"],
-                }
-            },
+            "events": {family.event_type(delivery): family.body(delivery)},
         }
         header = {"alg": "RS256", "typ": "secevent+jwt", "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=["RS256"])
@@ -265,11 +255,15 @@ class EntityEventDelivery(BackgroundLoop):
     def _deliver(self, event: Event) -> None:
         delivery = event.payload
         client_id = delivery["client_id"]
+        family = family_of_delivery(delivery)
         with Session(self.engine) as db:
             client = db.get(Client, client_id)
-            uri = client.entity_events_uri if client is not None and is_subscribed(client) else None
-        if uri is None:  # unsubscribed (or deleted) since the fan-out: nothing to deliver
-            log.info("entity event %s for %s dropped: no longer subscribed", event.id, client_id)
+            subscribed = client is not None and is_subscribed(client, family)
+            uri = client.entity_events_uri if client is not None and subscribed else None
+        if uri is None:  # unsubscribed, scope withdrawn or deleted since the fan-out
+            log.info(
+                "%s event %s for %s dropped: no longer subscribed", family.name, event.id, client_id
+            )
             return
         token = self.security_event_token(delivery)
         where = redact(uri)
@@ -299,7 +293,7 @@ class EntityEventDelivery(BackgroundLoop):
             return [client.client_id for client in subscribers(db)]
 
     def run_once(self, now: float | None = None) -> DeliveryPass:
-        """Fan out new entity events, then run every subscriber's pass (in parallel) and wait.
+        """Fan out new source events, then run every subscriber's pass (in parallel) and wait.
 
         `now` replaces the clock for leases and backoff (tests, replays). A subscriber whose pass
         is already running in this process is skipped.
@@ -356,7 +350,7 @@ class EntityEventDelivery(BackgroundLoop):
     # -- operators ---------------------------------------------------------------------------
 
     def dead_letters(self) -> list[DeadLetter]:
-        """Deliveries (and entity events the fan-out) gave up on, with their last error."""
+        """Deliveries (and source events the fan-out) gave up on, with their last error."""
         with Session(self.engine) as db:
             names = db.scalars(
                 select(OutboxConsumer.name).where(
