@@ -1,9 +1,11 @@
 """The life cycle of a seal: requested → made → active → suspended / revoked, with reasons.
 
-Every change writes the record, a history row and an outbox event in one transaction, so a
-platform following `seal.*` events never misses a revocation. Checks that decide whether a seal
-may exist at all (entity verified, certificates valid and the entity's own, picture readable)
-happen before anything is written.
+An operator makes a seal at once (`make`), or an entity's administrator requests it (`request`)
+and an operator later makes (`make_requested`), or rejects, it; the requester may withdraw it.
+Every change of a seal that exists writes the record, a history row and an outbox event in one
+transaction, so a platform following `seal.*` events never misses a revocation. Checks that
+decide whether a seal may exist at all (`checks`: entity verified, certificates valid and the
+entity's own, picture readable) happen before anything is written.
 """
 
 from __future__ import annotations
