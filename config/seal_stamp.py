@@ -58,11 +58,6 @@ def _usable_seal(rt: Runtime, seal_id: str) -> SealView:
             f"{' (' + seal.status_reason + ')' if seal.status_reason else ''}"
             "（印章不可用：未启用、已暂停、已吊销或不在有效期内）"
         )
-    if seal.picture_type == "svg":
-        raise UserError(
-            "unsupported_picture: this seal's picture is SVG, which cannot be drawn into PDFs yet; "
-            "make the seal with a PNG or JPEG picture（SVG 印模暂不能盖在 PDF 上）"
-        )
     return seal
 
 

@@ -95,10 +95,10 @@ class PictureUnreadable(PdfSealError):
 
 
 class UnsupportedPicture(PdfSealError):
-    """SVG seal pictures are kept in seal records but cannot be drawn into a PDF yet."""
+    """Neither PNG, JPEG nor SVG, or an SVG refused by :func:`seal.pdf.svg.check_svg`."""
 
     code = "pdf_picture_unsupported"
-    message_zh = "暂不支持该格式的印章图片（仅支持 PNG、JPEG）"
+    message_zh = "不支持该印章图片（须为 PNG、JPEG 或符合要求的 SVG）"
 
 
 class PictureTooLarge(PdfSealError):

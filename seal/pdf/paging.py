@@ -1,10 +1,12 @@
 """The paging seal (骑缝章): the seal cut into vertical slices, slice i at the right edge of page i.
 
 Fanned out, the pages show the whole seal again, so a page cannot be swapped without the seal
-breaking. Each slice is a form XObject clipping the one shared seal image to its strip, drawn
-in the page content of the same incremental update as the signature, so the signature covers
-it. The XObject carries ``/HurenPagingSeal << /Field /Index /Count >>`` (and ``/HurenSealID``)
-so that :func:`find_slices` can say which signature a slice belongs to.
+breaking. Each slice is a form XObject clipping the one shared seal picture to its strip (an
+image XObject, or a form XObject for an SVG picture: both fill the unit square, see
+:class:`seal.pdf.appearance.SealImage`), drawn in the page content of the same incremental
+update as the signature, so the signature covers it. The XObject carries
+``/HurenPagingSeal << /Field /Index /Count >>`` (and ``/HurenSealID``) so that
+:func:`find_slices` can say which signature a slice belongs to.
 
 Long documents are split into groups of at most ``max_pages_per_seal`` pages, each carrying one
 whole seal: a seal cut into 200 strips would leave slivers thinner than a line.

@@ -1,7 +1,8 @@
-"""The seal's picture, read once with Pillow and checked before anything is drawn.
+"""The seal's picture, read once and checked before anything is drawn.
 
-PNG and JPEG only: pyhanko draws bitmaps through Pillow. SVG pictures live in seal records but
-would need a rasteriser we do not ship, so they are refused with a typed ``UnsupportedPicture``.
+PNG and JPEG are decoded with Pillow (pyhanko draws bitmaps through it). SVG is checked as
+hostile input and drawn by svglib/reportlab into a one-page PDF (:mod:`seal.pdf.svg`), which
+stamping imports as a form XObject: the seal stays vector graphics at any zoom.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 from PIL import Image
 
 from seal.pdf.errors import PictureTooLarge, PictureUnreadable, UnsupportedPicture
+from seal.pdf.svg import render_svg
 
 __all__ = ["MAX_PICTURE_BYTES", "MAX_PICTURE_SIDE", "SealPicture"]
 
@@ -29,13 +31,19 @@ def _looks_like_svg(data: bytes) -> bool:
 
 @dataclass(frozen=True)
 class SealPicture:
-    """A decoded picture: its format, size in pixels, and a Pillow image ready for a PDF."""
+    """A decoded picture: its format, its size, and what a PDF draws of it.
 
-    format: Literal["png", "jpeg"]
-    width: int
-    height: int
-    image: Image.Image = field(repr=False, compare=False)
-    """RGB, RGBA or L: the modes pyhanko's image writer accepts."""
+    PNG/JPEG: ``width``/``height`` in pixels and a Pillow ``image``. SVG: ``width``/``height``
+    in points and ``pdf``, a one-page PDF whose page is the picture. Either way only the ratio
+    of the two sides matters to stamping: the seal is drawn ``size_mm`` wide."""
+
+    format: Literal["png", "jpeg", "svg"]
+    width: float
+    height: float
+    image: Image.Image | None = field(default=None, repr=False, compare=False)
+    """RGB, RGBA or L (the modes pyhanko's image writer accepts); None for SVG."""
+    pdf: bytes | None = field(default=None, repr=False, compare=False)
+    """The SVG drawn by reportlab as a one-page PDF; None for PNG/JPEG."""
 
     @property
     def aspect(self) -> float:
@@ -44,7 +52,8 @@ class SealPicture:
 
     @classmethod
     def load(cls, data: object) -> SealPicture:
-        """Decode PNG or JPEG bytes; typed errors for SVG, junk and oversized pictures."""
+        """Decode PNG, JPEG or SVG bytes; typed errors for junk, refused SVG and oversized
+        pictures."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise PictureUnreadable("the seal picture must be given as bytes")
         raw = bytes(data)
@@ -53,15 +62,17 @@ class SealPicture:
         if len(raw) > MAX_PICTURE_BYTES:
             raise PictureTooLarge(f"the seal picture is over {MAX_PICTURE_BYTES} bytes")
         if _looks_like_svg(raw):
-            raise UnsupportedPicture(
-                "SVG seal pictures cannot be drawn into PDFs yet; use the PNG or JPEG picture"
-            )
+            rendered = render_svg(raw)
+            return cls("svg", rendered.size.width, rendered.size.height, pdf=rendered.pdf)
         if raw.startswith(b"\x89PNG\r\n\x1a\n"):
             fmt: Literal["png", "jpeg"] = "png"
         elif raw.startswith(b"\xff\xd8\xff"):
             fmt = "jpeg"
         else:
-            raise UnsupportedPicture("the seal picture is neither PNG nor JPEG")
+            raise UnsupportedPicture(
+                "the seal picture is not PNG, JPEG or SVG",
+                zh="印章图片须为 PNG、JPEG 或 SVG 格式",
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,7 +90,7 @@ class SealPicture:
             raise PictureUnreadable(f"the seal picture cannot be decoded: {exc}") from exc
         if width < 1 or height < 1:
             raise PictureUnreadable("the seal picture has no pixels")
-        return cls(fmt, width, height, _pdf_ready(img))
+        return cls(fmt, width, height, image=_pdf_ready(img))
 
 
 def _pdf_ready(img: Image.Image) -> Image.Image:

@@ -2,10 +2,16 @@
 
 GB/T 38540 names the picture's type in the seal (`SES_ESPictrueInfo.type`); a picture whose bytes
 are not what the type says would be drawn wrongly (or not at all) by other vendors' readers.
+An SVG is also checked as :func:`seal.pdf.svg.check_svg` checks it before stamping (no DOCTYPE,
+no external references or scripts, text outlined, something to draw), so a picture stamping
+would refuse is refused when the seal is made rather than each time it is used (only svglib
+can tell that, say, everything in it is ``display:none``: stamping still refuses that).
 """
 
 from __future__ import annotations
 
+from ..pdf.errors import PdfSealError
+from ..pdf.svg import check_svg
 from ..ses.pictures import sniff
 from .errors import SealRefused
 
@@ -16,7 +22,8 @@ ACCEPTED = ("png", "jpg", "svg")
 
 
 def sniff_picture(data: bytes) -> str:
-    """``png``, ``jpg`` or ``svg``; a typed refusal for anything else or anything too big."""
+    """``png``, ``jpg`` or ``svg``; a typed refusal for anything else, anything too big, or an
+    SVG that stamping would refuse."""
     if not data:
         raise SealRefused(
             "invalid_picture", "the seal picture is empty", "印模图片为空", field="picture"
@@ -29,6 +36,11 @@ def sniff_picture(data: bytes) -> str:
             field="picture",
         )
     kind = sniff(data)
+    if kind == "svg":
+        try:
+            check_svg(data)
+        except PdfSealError as exc:
+            raise SealRefused("invalid_picture", str(exc), exc.message_zh, field="picture") from exc
     if kind in ACCEPTED:
         return kind
     raise SealRefused(

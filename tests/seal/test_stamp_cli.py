@@ -27,10 +27,13 @@ def _key_uri(base: Path, name: str, leaf: Leaf) -> str:
     return f"file:{base / (name + '.key')}?cert={base / (name + '.pem')}"
 
 
-def _seal(op: Operator, entity_id: str, *holders: Leaf, activate: bool = True) -> str:
-    (op.base / "seal.png").write_bytes(PNG)
+def _seal(
+    op: Operator, entity_id: str, *holders: Leaf, activate: bool = True, picture: bytes = PNG
+) -> str:
+    name = "seal.svg" if picture.lstrip().startswith((b"<?xml", b"<svg")) else "seal.png"
+    (op.base / name).write_bytes(picture)
     args = ["seal", "make", "--entity", entity_id, "--type", "contract", "--name", "合同专用章"]
-    args += ["--picture", str(op.base / "seal.png")]
+    args += ["--picture", str(op.base / name)]
     for n, holder in enumerate(holders):
         (op.base / f"holder{n}.pem").write_bytes(holder.cert.pem())
         args += ["--cert", str(op.base / f"holder{n}.pem")]
@@ -356,3 +359,20 @@ def test_a_form_already_signed_by_someone_else_then_sealed(op: Operator, pki: Pk
     assert first["document"]["intact"] and not first["document"]["modified_after_signing"]
     assert [p["code"] for p in first["problems"]] == ["no_seal"]
     assert second["verdict"] == "valid" and second["seal"]["seal_id"] == seal_id
+
+
+def test_an_svg_seal_stamps_as_vector_graphics(op: Operator, pki: Pki) -> None:
+    """A seal made with an SVG picture (text as outlines) stamps from the CLI, paging seal too."""
+    from tests.seal.pdf.test_svg_picture import SEAL_SVG
+
+    entity_id = entity(op)
+    holder = pki.sm2.issue()
+    seal_id = _seal(op, entity_id, holder, picture=SEAL_SVG)
+    key = _key_uri(op.base, "holder", holder)
+    src, dst = op.base / "contract.pdf", op.base / "contract.sealed.pdf"
+    src.write_bytes(make_pdf(2))
+    stamped = _stamp(op, seal_id, key, src, dst, "--page", "2", "--x", "300", "--y", "200")
+    assert stamped.exit_code == 0, stamped.output
+    code, report = _verify(op, dst)
+    assert code == 0 and report["verdict"] == "valid", json.dumps(report)[:3000]
+    assert b"/Subtype /Form" in dst.read_bytes() or b"/Subtype/Form" in dst.read_bytes()
