@@ -27,7 +27,9 @@ as bytes; the seal is 42 mm wide, centred on the keyword's position on the last 
     one the ratio uses.
 * ours: `seal.pdf.stamp_pdf(pdf, signer=PdfSealSigner(key, cert), placement=Placement.at(-1,
   x, y), picture=png, level=Level.B_B, seal_id=...)`; also with `Placement.at_keyword("（盖章）")`
-  (the whole document's text scanned; RSA only, the scan does not depend on the key) and with
+  (pages 1 to n-1 are ruled out by their fonts, which have no glyph for 盖 or 章, page n's text
+  is read) and with `Placement.at_keyword("Clause n.40:")` (a Courier line of the last page:
+  every page's text is read) (RSA only, the scan does not depend on the key), and with
   `paging=PagingSeal()` (slices on all pages; no pyhanko equivalent, reported absolute). SM2:
   ours only (pyhanko cannot sign SM2), next to the raw key operations.
 
@@ -263,6 +265,11 @@ def seal_png(side: int = 400) -> bytes:
     return out.getvalue()
 
 
+def latin_keyword(pages: int) -> str:
+    """A keyword on the last page that every page's font could show: all pages' text is read."""
+    return f"Clause {pages}.40:"
+
+
 def document(pages: int) -> bytes:
     lines = {
         i: [
@@ -459,6 +466,8 @@ def _run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     at = Placement.at(-1, (x0 + x1) / 2, (y0 + y1) / 2)
     check(resolve(at, open_reader(pdf), picture.aspect) == box, "Placement.at gives the same box")
     check(box.page_index == args.pages - 1, "the keyword is on the last page")
+    latin = resolve(Placement.at_keyword(latin_keyword(args.pages)), open_reader(pdf), 1.0)
+    check(latin.page_index == args.pages - 1, "the Latin keyword is on the last page")
 
     url = f"sqlite:///{tmp / 'huren.db'}"
     upgrade(url, list(MIGRATION_LOCATIONS))
@@ -596,6 +605,10 @@ def _measure_all(
                 ("ours_keyword", "ours stamp_pdf, Placement.at_keyword",
                  ours(alg, placement=Placement.at_keyword(KEYWORD)))
             )  # fmt: skip
+            group.append(
+                ("ours_keyword_text", "ours stamp_pdf, at_keyword (all pages' text)",
+                 ours(alg, placement=Placement.at_keyword(latin_keyword(args.pages))))
+            )  # fmt: skip
         group.append(("ours_paging", "ours stamp_pdf, Placement.at + PagingSeal()",
                       ours(alg, paging=PagingSeal())))  # fmt: skip
         rows += measure(f"stamp {alg}", group, secs, quiet)
@@ -639,7 +652,7 @@ def _ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
         stock = _find(rows, st, "pyhanko_stock")
         vref = _find(rows, ve, "pyhanko")
         assert ref and stock and vref
-        for key in ("ours", "ours_keyword", "ours_paging"):
+        for key in ("ours", "ours_keyword", "ours_keyword_text", "ours_paging"):
             r = _find(rows, st, key)
             if r:
                 out[f"{alg}_{key}_over_pyhanko"] = round(r["per_s"] / ref["per_s"], 2)

@@ -2,32 +2,55 @@
 
 pyhanko tokenises content streams (``pdf_utils.content_stream_parser``) but extracts no text, and
 pypdf would add a dependency that still only places whole text runs, not glyphs. So this module
-runs the text operators itself on top of pyhanko's tokenizer and keeps one position per glyph,
-which is what centring a seal on a word inside a line needs.
+runs the text operators itself (over :mod:`seal.pdf.contentops`, which reads the same operators
+as pyhanko's tokenizer, faster) and can give one position per glyph, which is what centring a
+seal on a word inside a line needs.
 
 Understood: ``q Q cm``, ``BT ET``, ``Tf Tc Tw Tz TL Ts``, ``Td TD Tm T*``, ``Tj TJ ' "``, form
-XObjects (``Do``, nested up to 4 deep); simple fonts (WinAnsi / MacRoman / Standard encodings,
-``/Differences``, ``/Widths``) and Type0 fonts with two-byte codes (Identity-H, what Word and
-WPS write for Chinese) with ``/W`` widths; ``/ToUnicode`` CMaps for both. Not understood: Type3
-font matrices, vertical writing, one-byte/two-byte mixed CMaps (GBK-EUC-H …), text that
-follows an inline image on the same page (pyhanko's tokenizer stops at ``BI``), ``/Rotate``
-(positions stay in default user space, as placements are).
+XObjects (``Do``, nested up to 4 deep); the fonts of :mod:`seal.pdf.textfonts`. Not understood:
+Type3 font matrices, vertical writing, one-byte/two-byte mixed CMaps (GBK-EUC-H …), text that
+follows an inline image in the same stream (pyhanko's tokenizer stops at ``BI``) or the
+operators ``'``, ``"``, ``f``, ``f*`` (it stops there too, taking ``f`` for ``false``),
+``/Rotate`` (positions stay in default user space, as placements are). Also not read, as
+things stand: fonts whose ``/FontDescriptor`` or ``/Widths`` (simple fonts) or ``/W`` (CIDFonts)
+is an indirect reference (``load_font`` reads them with ``.get``, which does not resolve it, and
+the scan of the stream ends at their ``Tf``), and form XObjects whose ``/Resources`` is one.
+
+:func:`find_keyword` first rules out pages none of whose fonts (those of its resources and of
+its form XObjects') has a glyph for every character of the keyword
+(:meth:`~seal.pdf.textfonts.DocumentFonts.may_show`); fonts are loaded once per document.
+
+Positions are computed lazily. The scan records each shown string with the text state it was
+shown in; the text matrix is kept as the matrix last set (by ``BT``, ``Td``, ``Tm``, ``T*``)
+followed by a chain of horizontal moves (strings shown, ``TJ`` adjustments), :class:`_Move`.
+:func:`find_keyword` matches on the text alone and replays only the moves that lead to the two
+glyphs at the ends of the match, with the same arithmetic, in the same order, as computing every
+glyph's position (:func:`page_glyphs`) does.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import bisect
+import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.content_stream_parser import parse_content_stream
 
+from seal.pdf.contentops import Operand, content_ops
 from seal.pdf.pdfobjects import pdf_dict
+from seal.pdf.textfonts import DocumentFonts, Font, load_font, normalise, number, parse_to_unicode
 
-__all__ = ["find_keyword", "page_text"]
+__all__ = [
+    "Font",
+    "Glyph",
+    "find_keyword",
+    "load_font",  # re-exported from seal.pdf.textfonts, as before the split
+    "page_glyphs",
+    "page_text",
+    "parse_to_unicode",
+]
 
 Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -57,220 +80,62 @@ def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return (x * a + y * c + e, x * b + y * d + f)
 
 
-# --- fonts -------------------------------------------------------------------------------------
-
-_HEX_OR_BRACKET = re.compile(rb"<([0-9A-Fa-f\s]*)>|\[|\]")
-_GLYPH_NAMES = {
-    "space": " ",
-    "period": ".",
-    "comma": ",",
-    "colon": ":",
-    "semicolon": ";",
-    "hyphen": "-",
-    "parenleft": "(",
-    "parenright": ")",
-    "slash": "/",
-    "underscore": "_",
-    **{
-        n: str(i)
-        for i, n in enumerate(
-            ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-        )
-    },
-}
-_MAX_RANGE = 0x10000
+def _num(value: Operand) -> float:
+    """An operand as a number, 0 if it is none (as pyhanko's objects convert)."""
+    if type(value) is float:
+        return value
+    if isinstance(value, bytes):  # a string: it converts as pyhanko's string object does
+        return number(generic.pdf_string(value), 0.0)
+    if isinstance(value, int):
+        return number(value, 0.0)
+    return 0.0
 
 
-def _hex(token: bytes) -> bytes:
-    digits = re.sub(rb"\s", b"", token)
-    if len(digits) % 2:
-        digits += b"0"
-    return bytes.fromhex(digits.decode("ascii"))
+def _key(value: Operand) -> str:
+    """An operand as the resource name it looks up (``str()`` of pyhanko's object)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return str(generic.pdf_string(value))
+    return ""  # no resource name lacks the "/"
 
 
-def _utf16(value: bytes) -> str:
-    return (
-        value.decode("utf-16-be", errors="replace") if len(value) >= 2 else value.decode("latin-1")
-    )
+# --- the text matrix, lazily -------------------------------------------------------------------
 
 
-def parse_to_unicode(data: bytes) -> dict[int, str]:
-    """The ``bfchar`` and ``bfrange`` mappings of a ToUnicode CMap (code → text)."""
-    out: dict[int, str] = {}
-    for block in re.finditer(rb"beginbfchar(.*?)endbfchar", data, re.S):
-        hexes = [_hex(m.group(1)) for m in _HEX_OR_BRACKET.finditer(block.group(1)) if m.group(1)]
-        for src, dst in zip(hexes[0::2], hexes[1::2], strict=False):
-            out[int.from_bytes(src, "big")] = _utf16(dst)
-    for block in re.finditer(rb"beginbfrange(.*?)endbfrange", data, re.S):
-        tokens = [m.group(0) for m in _HEX_OR_BRACKET.finditer(block.group(1))]
-        i = 0
-        while i + 2 < len(tokens):
-            lo = int.from_bytes(_hex(tokens[i][1:-1]), "big")
-            hi = int.from_bytes(_hex(tokens[i + 1][1:-1]), "big")
-            i += 2
-            if not 0 <= hi - lo < _MAX_RANGE:
-                break
-            if tokens[i] == b"[":
-                i += 1
-                code = lo
-                while i < len(tokens) and tokens[i] != b"]":
-                    if code <= hi:
-                        out[code] = _utf16(_hex(tokens[i][1:-1]))
-                    code += 1
-                    i += 1
-                i += 1
-            else:
-                base = _hex(tokens[i][1:-1])
-                i += 1
-                if not base:
-                    continue
-                prefix, last = base[:-1], base[-1]
-                for k in range(hi - lo + 1):
-                    if last + k > 0xFF:
-                        break
-                    out[lo + k] = _utf16(prefix + bytes([last + k]))
-    return out
+class _Move:
+    """A horizontal move of the text matrix, after ``prev`` (another move, or the matrix set by
+    ``BT``/``Td``/``Tm``/``T*``): a ``TJ`` adjustment or a string shown (its glyphs' advances).
+
+    Moves only point back, so the matrix saved by ``q`` and restored by ``Q`` keeps its own
+    history for nothing. ``m``, the matrix after the move, is computed when first asked for.
+    """
+
+    __slots__ = ("event", "m", "prev")
+
+    def __init__(self, prev: _Tm, event: float | _Show) -> None:
+        self.prev = prev
+        self.event = event
+        self.m: Matrix | None = None
 
 
-def _number(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return default
+_Tm = _Move | Matrix
+"""A text matrix: as just set, or after moves."""
 
 
-@dataclass
-class Font:
-    """What the scan needs of a font: how bytes split into codes, their text and width."""
-
-    two_byte: bool = False
-    to_unicode: dict[int, str] = field(default_factory=dict)
-    widths: dict[int, float] = field(default_factory=dict)
-    """Glyph widths in thousandths of an em."""
-    default_width: float = 500.0
-    codec: str = "cp1252"
-    differences: dict[int, str] = field(default_factory=dict)
-
-    def glyphs(self, raw: bytes) -> Iterable[tuple[int, str, float]]:
-        """``(code, text, width in em)`` for each glyph drawn by the string ``raw``."""
-        if self.two_byte:
-            codes = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2)]
-        else:
-            codes = list(raw)
-        for code in codes:
-            text = self.to_unicode.get(code)
-            if text is None:
-                text = self._simple_text(code)
-            yield code, text, self.widths.get(code, self.default_width) / 1000.0
-
-    def _simple_text(self, code: int) -> str:
-        if self.two_byte:
-            return ""
-        if code in self.differences:
-            return self.differences[code]
-        return bytes([code]).decode(self.codec, errors="replace")
-
-
-def _glyph_char(name: str) -> str:
-    if name in _GLYPH_NAMES:
-        return _GLYPH_NAMES[name]
-    if len(name) == 1:
-        return name
-    if name.startswith("uni") and len(name) == 7:
-        try:
-            return chr(int(name[3:], 16))
-        except ValueError:
-            return ""
-    return ""
-
-
-def _stream_data(obj: Any) -> bytes:
-    try:
-        return bytes(obj.get_object().data)
-    except Exception:  # an undecodable stream simply contributes nothing
-        return b""
-
-
-def load_font(font: Any) -> Font:
-    """Read the parts of a font dictionary the scan uses; tolerant of anything missing."""
-    font = font.get_object()
-    subtype = font.get("/Subtype")
-    out = Font()
-    if "/ToUnicode" in font:
-        out.to_unicode = parse_to_unicode(_stream_data(font.raw_get("/ToUnicode")))
-    if subtype == "/Type0":
-        out.two_byte = True
-        try:
-            descendant = font["/DescendantFonts"][0].get_object()
-        except (KeyError, IndexError, TypeError):
-            return out
-        out.default_width = _number(descendant.get("/DW", 1000), 1000.0)
-        out.widths = _cid_widths(descendant.get("/W"))
-        return out
-    base_font = str(font.get("/BaseFont", ""))
-    out.default_width = 600.0 if "Courier" in base_font else 500.0
-    descriptor = font.get("/FontDescriptor")
-    if descriptor is not None and "/MissingWidth" in descriptor:
-        out.default_width = _number(descriptor["/MissingWidth"], out.default_width)
-    first = int(_number(font.get("/FirstChar", 0), 0))
-    widths = font.get("/Widths")
-    if widths is not None:
-        for i in range(min(len(widths), 256)):
-            out.widths[first + i] = _number(widths[i], out.default_width)
-    encoding = font.get("/Encoding")
-    base = (
-        encoding.get("/BaseEncoding")
-        if isinstance(encoding, generic.DictionaryObject)
-        else encoding
-    )
-    if base == "/MacRomanEncoding":
-        out.codec = "mac_roman"
-    elif base == "/StandardEncoding":
-        out.codec = "latin-1"
-    if isinstance(encoding, generic.DictionaryObject) and "/Differences" in encoding:
-        out.differences = _differences(encoding["/Differences"])
-    return out
-
-
-def _differences(array: Any) -> dict[int, str]:
-    out: dict[int, str] = {}
-    code = 0
-    for i in range(min(len(array), 512)):
-        item = array[i]
-        if isinstance(item, generic.NameObject):
-            out[code] = _glyph_char(str(item)[1:])
-            code += 1
-        else:
-            code = int(_number(item, code))
-    return out
-
-
-def _cid_widths(w: Any) -> dict[int, float]:
-    """``/W`` of a CIDFont: ``c [w1 w2 …]`` or ``cfirst clast w`` entries."""
-    out: dict[int, float] = {}
-    if w is None:
-        return out
-    items = [w[i] for i in range(min(len(w), 20000))]
-    i = 0
-    while i + 1 < len(items):
-        first = int(_number(items[i], 0))
-        nxt = items[i + 1]
-        if isinstance(nxt, generic.ArrayObject):
-            for k in range(min(len(nxt), _MAX_RANGE)):
-                out[first + k] = _number(nxt[k], 1000.0)
-            i += 2
-        elif i + 2 < len(items):
-            last = int(_number(nxt, first))
-            width = _number(items[i + 2], 1000.0)
-            for code in range(first, min(last, first + _MAX_RANGE) + 1):
-                out[code] = width
-            i += 3
-        else:
-            break
-    return out
-
-
-# --- the scan ----------------------------------------------------------------------------------
+def _matrix(tm: _Tm) -> Matrix:
+    """The text matrix ``tm`` stands for (replaying its moves not computed yet, in order)."""
+    chain: list[_Move] = []
+    while isinstance(tm, _Move) and tm.m is None:
+        chain.append(tm)
+        tm = tm.prev
+    m = tm.m if isinstance(tm, _Move) else tm
+    assert m is not None
+    for move in reversed(chain):
+        event = move.event
+        m = event.advance(m) if isinstance(event, _Show) else mul((1, 0, 0, 1, event, 0), m)
+        move.m = m
+    return m
 
 
 @dataclass(frozen=True)
@@ -281,9 +146,62 @@ class Glyph:
     right: tuple[float, float]
 
 
+@dataclass(eq=False, slots=True)
+class _Show:
+    """One string shown, with the text state it was shown in."""
+
+    font: Font
+    raw: bytes
+    size: float
+    scale: float
+    rise: float
+    char_spacing: float
+    word_spacing: float
+    ctm: Matrix
+    tm: _Tm
+    """The text matrix before the first glyph."""
+
+    def _advance(self, code: int, width: float) -> float:
+        spacing = self.char_spacing
+        if not self.font.two_byte and code == 32:
+            spacing += self.word_spacing
+        return (width * self.size + spacing) * self.scale
+
+    def advance(self, m: Matrix) -> Matrix:
+        """The text matrix after this string, from ``m`` before it."""
+        for code, _, width in self.font.glyphs(self.raw):
+            m = mul((1, 0, 0, 1, self._advance(code, width), 0), m)
+        return m
+
+    def glyphs(self, only: int | None = None) -> list[Glyph]:
+        """The positioned glyphs (only the ``only``-th, if given)."""
+        out: list[Glyph] = []
+        tm = _matrix(self.tm)
+        for i, (code, text, width) in enumerate(self.font.glyphs(self.raw)):
+            if only is None or i == only:
+                trm = mul(
+                    mul((self.size * self.scale, 0, 0, self.size, 0, self.rise), tm), self.ctm
+                )
+                left = apply(trm, 0.0, MID_HEIGHT)
+                right = apply(trm, width, MID_HEIGHT)
+                out.append(Glyph(text, left, right))
+                if only is not None:
+                    break
+            tm = mul((1, 0, 0, 1, self._advance(code, width), 0), tm)
+        return out
+
+
+# --- the scan ----------------------------------------------------------------------------------
+
+_OPERATORS = frozenset({"q", "Q", "cm", "BT", "Tf", "Tc", "Tw", "Tz", "TL", "Ts"}) | frozenset(
+    {"Td", "TD", "Tm", "T*", "Tj", "TJ", "'", '"', "Do"}
+)
+"""The operators the scan acts on; it passes over the others."""
+
+
 @dataclass
 class _TextState:
-    tm: Matrix = IDENTITY
+    tm: _Tm = IDENTITY
     tlm: Matrix = IDENTITY
     font: Font | None = None
     size: float = 0.0
@@ -295,107 +213,126 @@ class _TextState:
 
 
 class _Scanner:
-    def __init__(self) -> None:
-        self.glyphs: list[Glyph] = []
-        self._fonts: dict[int, Font] = {}
-
-    def _font(self, resources: Any, name: str) -> Font | None:
-        try:
-            ref = resources["/Font"].raw_get(name)
-        except (KeyError, TypeError, AttributeError):
-            return None
-        key = id(ref.get_object())
-        if key not in self._fonts:
-            self._fonts[key] = load_font(ref)
-        return self._fonts[key]
+    def __init__(self, fonts: DocumentFonts) -> None:
+        self.shows: list[_Show] = []
+        self.count = 0
+        """Glyphs shown so far."""
+        self._fonts = fonts
 
     def run(self, streams: list[Any], resources: Any, ctm: Matrix, depth: int) -> None:
         stack: list[tuple[Matrix, _TextState]] = []
         ts = _TextState()
+        show = self._show
         try:
-            for op in parse_content_stream(streams):
-                if len(self.glyphs) > MAX_GLYPHS:
+            for op, args in content_ops(streams):
+                if self.count > MAX_GLYPHS:
                     return
-                ctm, ts = self._op(op.op, op.args, resources, ctm, ts, stack, depth)
+                if op not in _OPERATORS:
+                    continue
+                if op == "Tj":
+                    if args:
+                        show(args[0], ts, ctm)
+                elif op == "TJ":
+                    if args and isinstance(args[0], list):
+                        for item in args[0]:
+                            if isinstance(item, bytes):
+                                show(item, ts, ctm)
+                            else:
+                                ts.tm = _Move(ts.tm, -_num(item) / 1000.0 * ts.size * ts.scale)
+                elif op in ("Td", "TD"):
+                    if len(args) == 2:
+                        tx, ty = _num(args[0]), _num(args[1])
+                        if op == "TD":
+                            ts.leading = -ty
+                        ts.tlm = mul((1, 0, 0, 1, tx, ty), ts.tlm)
+                        ts.tm = ts.tlm
+                elif op == "BT":
+                    ts.tlm = IDENTITY
+                    ts.tm = IDENTITY
+                elif op == "Tf":
+                    if len(args) == 2:
+                        ts.font = self._fonts.named(resources, _key(args[0]))
+                        ts.size = _num(args[1])
+                elif op == "q":
+                    stack.append((ctm, _TextState(**ts.__dict__)))
+                elif op == "Q":
+                    if stack:
+                        ctm, ts = stack.pop()
+                else:
+                    ctm = self._op(op, args, resources, ctm, ts, depth)
         except Exception:  # inline images, broken syntax: keep what was read so far
             return
 
     def _op(
         self,
         op: str,
-        args: Sequence[Any],
+        args: Sequence[Operand],
         resources: Any,
         ctm: Matrix,
         ts: _TextState,
-        stack: list[tuple[Matrix, _TextState]],
         depth: int,
-    ) -> tuple[Matrix, _TextState]:
-        nums = [_number(a, 0.0) for a in args]
-        if op == "q":
-            stack.append((ctm, _TextState(**ts.__dict__)))
-        elif op == "Q" and stack:
-            ctm, ts = stack.pop()
-        elif op == "cm" and len(nums) == 6:
-            ctm = mul((nums[0], nums[1], nums[2], nums[3], nums[4], nums[5]), ctm)
-        elif op == "BT":
-            ts.tm = ts.tlm = IDENTITY
-        elif op == "Tf" and len(args) == 2:
-            ts.font = self._font(resources, str(args[0]))
-            ts.size = nums[1]
-        elif op == "Tc" and nums:
-            ts.char_spacing = nums[0]
-        elif op == "Tw" and nums:
-            ts.word_spacing = nums[0]
-        elif op == "Tz" and nums:
-            ts.scale = nums[0] / 100.0
-        elif op == "TL" and nums:
-            ts.leading = nums[0]
-        elif op == "Ts" and nums:
-            ts.rise = nums[0]
-        elif op in ("Td", "TD") and len(nums) == 2:
-            if op == "TD":
-                ts.leading = -nums[1]
-            ts.tlm = ts.tm = mul((1, 0, 0, 1, nums[0], nums[1]), ts.tlm)
-        elif op == "Tm" and len(nums) == 6:
-            ts.tlm = ts.tm = (nums[0], nums[1], nums[2], nums[3], nums[4], nums[5])
+    ) -> Matrix:
+        """The operators other than the frequent ones; the new CTM."""
+        if op == "cm":
+            if len(args) == 6:
+                n = [_num(a) for a in args]
+                ctm = mul((n[0], n[1], n[2], n[3], n[4], n[5]), ctm)
+        elif op == "Tm":
+            if len(args) == 6:
+                n = [_num(a) for a in args]
+                ts.tlm = (n[0], n[1], n[2], n[3], n[4], n[5])
+                ts.tm = ts.tlm
         elif op == "T*":
-            ts.tlm = ts.tm = mul((1, 0, 0, 1, 0, -ts.leading), ts.tlm)
-        elif op == "Tj" and args:
-            self._show(args[0], ts, ctm)
-        elif op in ("'", '"') and args:
-            if op == '"' and len(nums) == 3:
-                ts.word_spacing, ts.char_spacing = nums[0], nums[1]
-            ts.tlm = ts.tm = mul((1, 0, 0, 1, 0, -ts.leading), ts.tlm)
-            self._show(args[-1], ts, ctm)
-        elif op == "TJ" and args and isinstance(args[0], generic.ArrayObject):
-            arr = args[0]
-            for i in range(len(arr)):
-                item = arr[i]
-                if isinstance(item, generic.ByteStringObject | generic.TextStringObject):
-                    self._show(item, ts, ctm)
-                else:
-                    dx = -_number(item, 0.0) / 1000.0 * ts.size * ts.scale
-                    ts.tm = mul((1, 0, 0, 1, dx, 0), ts.tm)
+            ts.tlm = mul((1, 0, 0, 1, 0, -ts.leading), ts.tlm)
+            ts.tm = ts.tlm
+        elif op in ("Tc", "Tw", "Tz", "TL", "Ts"):
+            if args:
+                self._set(op, _num(args[0]), ts)
+        elif op in ("'", '"'):
+            if args:
+                if op == '"' and len(args) == 3:
+                    ts.word_spacing, ts.char_spacing = _num(args[0]), _num(args[1])
+                ts.tlm = mul((1, 0, 0, 1, 0, -ts.leading), ts.tlm)
+                ts.tm = ts.tlm
+                self._show(args[-1], ts, ctm)
         elif op == "Do" and args and depth < MAX_DEPTH:
-            self._form(str(args[0]), resources, ctm, depth)
-        return ctm, ts
+            self._form(_key(args[0]), resources, ctm, depth)
+        return ctm
 
-    def _show(self, string: Any, ts: _TextState, ctm: Matrix) -> None:
-        if ts.font is None or not isinstance(
-            string, generic.ByteStringObject | generic.TextStringObject
-        ):
+    @staticmethod
+    def _set(op: str, value: float, ts: _TextState) -> None:
+        if op == "Tc":
+            ts.char_spacing = value
+        elif op == "Tw":
+            ts.word_spacing = value
+        elif op == "Tz":
+            ts.scale = value / 100.0
+        elif op == "TL":
+            ts.leading = value
+        else:
+            ts.rise = value
+
+    def _show(self, string: Operand, ts: _TextState, ctm: Matrix) -> None:
+        font = ts.font
+        if font is None or not isinstance(string, bytes):
             return
-        raw = bytes(string.original_bytes)
-        for code, text, width in ts.font.glyphs(raw):
-            trm = mul(mul((ts.size * ts.scale, 0, 0, ts.size, 0, ts.rise), ts.tm), ctm)
-            left = apply(trm, 0.0, MID_HEIGHT)
-            right = apply(trm, width, MID_HEIGHT)
-            self.glyphs.append(Glyph(text, left, right))
-            spacing = ts.char_spacing
-            if not ts.font.two_byte and code == 32:
-                spacing += ts.word_spacing
-            advance = (width * ts.size + spacing) * ts.scale
-            ts.tm = mul((1, 0, 0, 1, advance, 0), ts.tm)
+        count = font.count(string)
+        if not count:
+            return
+        show = _Show(
+            font,
+            string,
+            ts.size,
+            ts.scale,
+            ts.rise,
+            ts.char_spacing,
+            ts.word_spacing,
+            ctm,
+            ts.tm,
+        )
+        self.shows.append(show)
+        self.count += count
+        ts.tm = _Move(ts.tm, show)
 
     def _form(self, name: str, resources: Any, ctm: Matrix, depth: int) -> None:
         try:
@@ -408,43 +345,65 @@ class _Scanner:
         matrix: Matrix = IDENTITY
         if m is not None and len(m) == 6:
             matrix = (
-                _number(m[0], 1),
-                _number(m[1], 0),
-                _number(m[2], 0),
-                _number(m[3], 1),
-                _number(m[4], 0),
-                _number(m[5], 0),
+                number(m[0], 1),
+                number(m[1], 0),
+                number(m[2], 0),
+                number(m[3], 1),
+                number(m[4], 0),
+                number(m[5], 0),
             )
         inner = xobj.get("/Resources", resources)
         self.run([xobj], inner, mul(matrix, ctm), depth + 1)
 
 
-def page_glyphs(reader: Any, index: int) -> list[Glyph]:
-    """Every glyph drawn on page ``index`` (0-based), in content-stream order."""
+def _page(reader: Any, index: int) -> tuple[list[Any], Any]:
+    """The content streams of page ``index`` and its resources."""
     page_ref, resources = reader.find_page_for_modification(index)
     page = page_ref.get_object()
     try:
         contents = page["/Contents"]
     except KeyError:
-        return []
+        return [], None
     if isinstance(contents, generic.ArrayObject):
         streams = [contents[i] for i in range(len(contents))]
     else:
         streams = [contents]
     streams = [s for s in streams if isinstance(s, generic.StreamObject)]
-    scanner = _Scanner()
-    res = resources.get_object() if resources is not None else pdf_dict({})
-    scanner.run(streams, res, IDENTITY, 0)
-    return scanner.glyphs
+    return streams, resources.get_object() if resources is not None else pdf_dict({})
 
 
-def _normalise(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKC", text) if not c.isspace())
+def _shows(streams: list[Any], resources: Any, fonts: DocumentFonts) -> list[_Show]:
+    """The strings shown by a page's content streams, in content-stream order."""
+    if not streams:
+        return []
+    scanner = _Scanner(fonts)
+    scanner.run(streams, resources, IDENTITY, 0)
+    return scanner.shows
+
+
+def page_glyphs(reader: Any, index: int) -> list[Glyph]:
+    """Every glyph drawn on page ``index`` (0-based), in content-stream order."""
+    shows = _shows(*_page(reader, index), DocumentFonts())
+    return [g for show in shows for g in show.glyphs()]
 
 
 def page_text(reader: Any, index: int) -> str:
     """The page's text as the scan reads it (whitespace kept), for diagnostics and tests."""
-    return "".join(g.text for g in page_glyphs(reader, index))
+    return "".join(
+        show.font.text(show.raw) for show in _shows(*_page(reader, index), DocumentFonts())
+    )
+
+
+def _glyph_at(shows: list[_Show], starts: list[int], offset: int) -> Glyph:
+    """The glyph whose normalised text holds character ``offset`` of the page's."""
+    k = bisect.bisect_right(starts, offset) - 1
+    show = shows[k]
+    at = starts[k]
+    for i, code in enumerate(show.font.codes(show.raw)):
+        at += len(show.font.normalised_code(code))
+        if at > offset:
+            return show.glyphs(i)[0]
+    raise AssertionError("the offset is past the string")  # pragma: no cover
 
 
 def find_keyword(
@@ -455,21 +414,23 @@ def find_keyword(
     Matching ignores whitespace and folds compatibility forms (NFKC: full-width brackets and
     digits match their ASCII forms), so "（盖章）" finds "(盖章)" and "盖 章".
     """
-    needle = _normalise(keyword)
+    needle = normalise(keyword)
     if not needle:
         return None
+    fonts = DocumentFonts()
+    needed = set(needle)
     for index in pages:
-        glyphs = page_glyphs(reader, index)
-        chars: list[str] = []
-        owner: list[int] = []
-        for gi, glyph in enumerate(glyphs):
-            for c in _normalise(glyph.text):
-                chars.append(c)
-                owner.append(gi)
-        at = "".join(chars).find(needle)
+        streams, resources = _page(reader, index)
+        if not streams or not fonts.may_show(resources, needed, MAX_DEPTH):
+            continue
+        shows = _shows(streams, resources, fonts)
+        texts = [show.font.normalised(show.raw) for show in shows]
+        at = "".join(texts).find(needle)
         if at < 0:
             continue
-        first, last = glyphs[owner[at]], glyphs[owner[at + len(needle) - 1]]
+        starts = [0, *itertools.accumulate(map(len, texts))][:-1]
+        first = _glyph_at(shows, starts, at)
+        last = _glyph_at(shows, starts, at + len(needle) - 1)
         cx = (first.left[0] + last.right[0]) / 2
         cy = (first.left[1] + last.right[1]) / 2
         return index, (cx, cy)

@@ -129,3 +129,159 @@ def _add_text_field(w: PdfFileWriter, page_ref: generic.IndirectObject) -> None:
         {pdf_name("/Fields"): generic.ArrayObject([field])}
     )
     w.update_root()
+
+
+# --- raw content streams over several kinds of font (the keyword scan's equivalence tests) ----
+
+SIMPLE_DIFFERENCES = {0x80: "uni76D6", 0x81: "uni7AE0", 0x82: "parenleft", 0x83: "parenright"}
+"""``/F3``'s ``/Differences``: 盖 章 ( ) at 0x80-0x83."""
+SIMPLE_TO_UNICODE = {0x41: "Ａ", 0x42: "ﬁ", 0x43: " ", 0x44: "e\u0301", 0x45: "（"}
+"""``/F3``'s ToUnicode CMap: full-width, ligature, space, combining accent, full-width bracket."""
+
+
+def _to_unicode_cmap(
+    w: PdfFileWriter, mapping: dict[int, str], code_bytes: int
+) -> generic.IndirectObject:
+    digits = 2 * code_bytes
+    bfchar = "\n".join(
+        f"<{code:0{digits}X}> <{text.encode('utf-16-be').hex().upper()}>"
+        for code, text in mapping.items()
+    )
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        f"{len(mapping)} beginbfchar\n{bfchar}\nendbfchar\n"
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    ).encode("ascii")
+    return w.add_object(generic.StreamObject(stream_data=cmap))
+
+
+def _type0_font(w: PdfFileWriter, text: str, widths: list[int]) -> generic.IndirectObject:
+    """Type0 / Identity-H: CIDs 1..n are the characters of ``text`` with ``widths``; CID n+1 has
+    no ToUnicode entry (no text) and the default width."""
+    descendant = pdf_dict_of(
+        Type="/Font",
+        Subtype="/CIDFontType2",
+        BaseFont="/SimSun",
+        DW=generic.NumberObject(1000),
+        W=generic.ArrayObject(
+            [
+                generic.NumberObject(1),
+                generic.ArrayObject([generic.NumberObject(x) for x in widths]),
+            ]
+        ),
+    )
+    return w.add_object(
+        pdf_dict_of(
+            Type="/Font",
+            Subtype="/Type0",
+            BaseFont="/SimSun",
+            Encoding="/Identity-H",
+            DescendantFonts=generic.ArrayObject([w.add_object(descendant)]),
+            ToUnicode=_to_unicode_cmap(w, {i + 1: c for i, c in enumerate(text)}, 2),
+        )
+    )
+
+
+def _simple_font(w: PdfFileWriter, *, indirect_descriptor: bool = False) -> generic.IndirectObject:
+    """A TrueType font with ``/Widths`` from 32, ``/Differences`` over MacRoman and a ToUnicode
+    CMap (see :data:`SIMPLE_DIFFERENCES`, :data:`SIMPLE_TO_UNICODE`)."""
+    differences: list[generic.PdfObject] = []
+    for code, name in SIMPLE_DIFFERENCES.items():
+        differences += [generic.NumberObject(code), pdf_name(f"/{name}")]
+    descriptor = pdf_dict_of(Type="/FontDescriptor", MissingWidth=generic.NumberObject(333))
+    return w.add_object(
+        pdf_dict_of(
+            Type="/Font",
+            Subtype="/TrueType",
+            BaseFont="/Demo",
+            FirstChar=generic.NumberObject(32),
+            Widths=generic.ArrayObject(
+                [generic.NumberObject(250 + (k * 37) % 700) for k in range(0x90 - 32)]
+            ),
+            Encoding=pdf_dict_of(
+                BaseEncoding="/MacRomanEncoding", Differences=generic.ArrayObject(differences)
+            ),
+            FontDescriptor=w.add_object(descriptor) if indirect_descriptor else descriptor,
+            ToUnicode=_to_unicode_cmap(w, SIMPLE_TO_UNICODE, 1),
+        )
+    )
+
+
+def pdf_dict_of(**entries: object) -> generic.DictionaryObject:
+    """``pdf_dict_of(Type="/Font", W=array)``: names for strings starting with "/"."""
+    return generic.DictionaryObject(
+        {
+            pdf_name(f"/{k}"): pdf_name(v) if isinstance(v, str) and v.startswith("/") else v
+            for k, v in entries.items()
+        }
+    )
+
+
+def content_pdf(
+    pages: list[list[bytes]],
+    *,
+    page_fonts: list[list[str]] | None = None,
+    form: bytes = b"",
+    form_matrix: tuple[float, ...] = (1, 0, 0, 1, 0, 0),
+    form_fonts: list[str] | None = None,
+    cjk_text: str = CJK_TEXT,
+    cjk_widths: list[int] | None = None,
+) -> bytes:
+    """Pages drawn by the raw content streams given (one list of streams per page).
+
+    The fonts are ``/F1`` Courier, ``/F2`` a Type0 font whose CIDs 1.. are ``cjk_text``,
+    ``/F3`` a simple font with ``/Differences`` and ToUnicode, ``/F4`` the same with an indirect
+    ``/FontDescriptor``; a page has those of ``page_fonts`` (all by default). The XObjects are
+    ``/Fm0``, a form drawing ``form`` with ``form_matrix`` (with its own ``/Resources`` holding
+    ``form_fonts`` if given, else inheriting the page's), and ``/Im0``, an image."""
+    w = PdfFileWriter()
+    widths = cjk_widths or [1000] * len(cjk_text)
+    fonts = {
+        "/F1": _courier(w),
+        "/F2": _type0_font(w, cjk_text, widths),
+        "/F3": _simple_font(w),
+        "/F4": _simple_font(w, indirect_descriptor=True),
+    }
+
+    def font_dict(names: list[str]) -> generic.DictionaryObject:
+        return generic.DictionaryObject({pdf_name(n): fonts[n] for n in names})
+
+    form_dict = pdf_dict_of(
+        Type="/XObject",
+        Subtype="/Form",
+        BBox=generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 600, 900)]),
+        Matrix=generic.ArrayObject([generic.FloatObject(v) for v in form_matrix]),
+    )
+    if form_fonts is not None:
+        form_dict[pdf_name("/Resources")] = pdf_dict_of(Font=font_dict(form_fonts))
+    xobjects = generic.DictionaryObject(
+        {
+            pdf_name("/Fm0"): w.add_object(generic.StreamObject(form_dict, stream_data=form)),
+            pdf_name("/Im0"): w.add_object(
+                generic.StreamObject(
+                    pdf_dict_of(
+                        Type="/XObject",
+                        Subtype="/Image",
+                        Width=generic.NumberObject(1),
+                        Height=generic.NumberObject(1),
+                        ColorSpace="/DeviceGray",
+                        BitsPerComponent=generic.NumberObject(8),
+                    ),
+                    stream_data=b"\x00",
+                )
+            ),
+        }
+    )
+    for i, streams in enumerate(pages):
+        refs = [w.add_object(generic.StreamObject(stream_data=s)) for s in streams]
+        names = list(fonts) if page_fonts is None else page_fonts[i]
+        w.insert_page(
+            PageObject(
+                contents=refs if len(refs) != 1 else refs[0],
+                media_box=A4,
+                resources=pdf_dict_of(Font=font_dict(names), XObject=xobjects),
+            )
+        )
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
