@@ -10,8 +10,10 @@ It only takes what it can read *exactly* as pyhanko does. Whatever pyhanko would
 differently or where the two might disagree (comments, ``true``/``false``/``null``, ``#`` in
 names, nested parentheses in strings, …) makes :func:`content_ops` hand the whole stream list
 to pyhanko's tokenizer, whose objects are turned into the same plain values. Where pyhanko's
-tokenizer raises (``BI``, a stray ``)``, the operators ``'``, ``"``, ``f`` and ``f*``, which it
-takes for ``false``), the operators end there, as the scan ends when pyhanko raises.
+tokenizer raises (``BI``, a stray ``)``), the operators end there, as the scan ends when pyhanko
+raises. One deliberate difference: pyhanko stops at the operators ``f``, ``f*`` (it takes them
+for ``false``), ``'`` and ``"``; this reader reads them as the operators they are, so text shown
+after a filled shape is still found (when the whole stream goes to pyhanko, it ends there).
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ _KIND[ord("/")], _KIND[ord("(")], _KIND[ord("<")], _KIND[ord(">")] = _NAME, _STR
 _KIND[ord("[")], _KIND[ord("]")] = _OPEN, _CLOSE
 _FREQUENT = ("BT", "ET", "Tf", "Td", "TD", "Tm", "T*", "Tj", "TJ", "TL", "Tc", "Tw", "Tz", "q", "Q")
 _OPERATORS = {op.encode(): op for op in _FREQUENT}
+_SHOW_AND_FILL = frozenset((b"f", b"f*", b"'", b'"'))
+"""Operators pyhanko's tokenizer cannot read (see the module docstring)."""
 """Operator names decoded once."""
 
 
@@ -184,8 +188,13 @@ def _read(
             if dicts.pop() != (kind == _GT) or (kind == _GT and not _is_dictionary(items)):
                 raise _Unsupported
             value = DICT if kind == _GT else items
-        elif kind == _TF and not stack and not tok.startswith((b"true", b"false")):
-            return args, True  # pyhanko reads "f" as the start of "false" and raises
+        elif tok in _SHOW_AND_FILL and not stack:
+            # "f", "f*" (fill), "'" and '"' (move to the next line and show): pyhanko's
+            # tokenizer takes the first two for "false" and stops at all four, which would
+            # hide every text shown after a filled shape (table shading, a coloured box)
+            ops.append((tok.decode("ascii"), args))
+            args = []
+            continue
         elif kind in (_STR, _LT, _TF) or stack or tok == b"%":
             raise _Unsupported
         else:

@@ -20,6 +20,8 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 
+from seal.pdf.pdfobjects import entry
+
 __all__ = ["DocumentFonts", "Font", "load_font", "normalise", "parse_to_unicode"]
 
 _HEX_OR_BRACKET = re.compile(rb"<([0-9A-Fa-f\s]*)>|\[|\]")
@@ -227,7 +229,7 @@ def _stream_data(obj: Any) -> bytes:
 def load_font(font: Any) -> Font:
     """Read the parts of a font dictionary the scan uses; tolerant of anything missing."""
     font = font.get_object()
-    subtype = font.get("/Subtype")
+    subtype = entry(font, "/Subtype")
     out = Font()
     if "/ToUnicode" in font:
         out.to_unicode = parse_to_unicode(_stream_data(font.raw_get("/ToUnicode")))
@@ -237,22 +239,22 @@ def load_font(font: Any) -> Font:
             descendant = font["/DescendantFonts"][0].get_object()
         except (KeyError, IndexError, TypeError):
             return out
-        out.default_width = number(descendant.get("/DW", 1000), 1000.0)
-        out.widths = _cid_widths(descendant.get("/W"))
+        out.default_width = number(entry(descendant, "/DW", 1000), 1000.0)
+        out.widths = _cid_widths(entry(descendant, "/W"))
         return out
-    base_font = str(font.get("/BaseFont", ""))
+    base_font = str(entry(font, "/BaseFont", ""))
     out.default_width = 600.0 if "Courier" in base_font else 500.0
-    descriptor = font.get("/FontDescriptor")
+    descriptor = entry(font, "/FontDescriptor")
     if descriptor is not None and "/MissingWidth" in descriptor:
         out.default_width = number(descriptor["/MissingWidth"], out.default_width)
-    first = int(number(font.get("/FirstChar", 0), 0))
-    widths = font.get("/Widths")
+    first = int(number(entry(font, "/FirstChar", 0), 0))
+    widths = entry(font, "/Widths")
     if widths is not None:
         for i in range(min(len(widths), 256)):
             out.widths[first + i] = number(widths[i], out.default_width)
-    encoding = font.get("/Encoding")
+    encoding = entry(font, "/Encoding")
     base = (
-        encoding.get("/BaseEncoding")
+        entry(encoding, "/BaseEncoding")
         if isinstance(encoding, generic.DictionaryObject)
         else encoding
     )
@@ -367,8 +369,11 @@ class DocumentFonts:
                     continue
                 for name in _names(res, "/XObject"):
                     xobj = res["/XObject"].raw_get(name).get_object()
-                    if isinstance(xobj, generic.StreamObject) and xobj.get("/Subtype") == "/Form":
-                        queue.append((xobj.get("/Resources", res), depth + 1))
+                    if (
+                        isinstance(xobj, generic.StreamObject)
+                        and entry(xobj, "/Subtype") == "/Form"
+                    ):
+                        queue.append((entry(xobj, "/Resources", res), depth + 1))
         except Exception:  # whatever the scan would make of it, it is not ruled out
             return True
         return False

@@ -9,12 +9,11 @@ seal on a word inside a line needs.
 Understood: ``q Q cm``, ``BT ET``, ``Tf Tc Tw Tz TL Ts``, ``Td TD Tm T*``, ``Tj TJ ' "``, form
 XObjects (``Do``, nested up to 4 deep); the fonts of :mod:`seal.pdf.textfonts`. Not understood:
 Type3 font matrices, vertical writing, one-byte/two-byte mixed CMaps (GBK-EUC-H …), text that
-follows an inline image in the same stream (pyhanko's tokenizer stops at ``BI``) or the
-operators ``'``, ``"``, ``f``, ``f*`` (it stops there too, taking ``f`` for ``false``),
-``/Rotate`` (positions stay in default user space, as placements are). Also not read, as
-things stand: fonts whose ``/FontDescriptor`` or ``/Widths`` (simple fonts) or ``/W`` (CIDFonts)
-is an indirect reference (``load_font`` reads them with ``.get``, which does not resolve it, and
-the scan of the stream ends at their ``Tf``), and form XObjects whose ``/Resources`` is one.
+follows an inline image in the same stream (pyhanko's tokenizer stops at ``BI``),
+``/Rotate`` (positions stay in default user space, as placements are). Font and resource
+entries given as indirect objects (``/FontDescriptor``, ``/Widths``, ``/W``, a form's
+``/Resources``: what most PDF writers produce) are resolved
+(:func:`seal.pdf.pdfobjects.entry`); text after a filled shape (``f``, ``f*``) is read.
 
 :func:`find_keyword` first rules out pages none of whose fonts (those of its resources and of
 its form XObjects') has a glyph for every character of the keyword
@@ -39,7 +38,7 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 
 from seal.pdf.contentops import Operand, content_ops
-from seal.pdf.pdfobjects import pdf_dict
+from seal.pdf.pdfobjects import entry, pdf_dict
 from seal.pdf.textfonts import DocumentFonts, Font, load_font, normalise, number, parse_to_unicode
 
 __all__ = [
@@ -339,9 +338,9 @@ class _Scanner:
             xobj = resources["/XObject"].raw_get(name).get_object()
         except (KeyError, TypeError, AttributeError):
             return
-        if not isinstance(xobj, generic.StreamObject) or xobj.get("/Subtype") != "/Form":
+        if not isinstance(xobj, generic.StreamObject) or entry(xobj, "/Subtype") != "/Form":
             return
-        m = xobj.get("/Matrix")
+        m = entry(xobj, "/Matrix")
         matrix: Matrix = IDENTITY
         if m is not None and len(m) == 6:
             matrix = (
@@ -352,7 +351,7 @@ class _Scanner:
                 number(m[4], 0),
                 number(m[5], 0),
             )
-        inner = xobj.get("/Resources", resources)
+        inner = entry(xobj, "/Resources", resources)
         self.run([xobj], inner, mul(matrix, ctm), depth + 1)
 
 

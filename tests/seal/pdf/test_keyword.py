@@ -140,3 +140,96 @@ def test_to_unicode_parsing() -> None:
     assert [table[c] for c in (0x10, 0x11, 0x12)] == ["A", "B", "C"]
     assert table[0x20] == "章" and table[0x21] == "("
     assert table[5] == "\U0001f600"
+
+
+# --- what real documents do -------------------------------------------------------------------
+
+
+def test_text_after_a_filled_shape_and_shown_by_quote_operators_is_found() -> None:
+    """Table shading (`re f`, `re f*`) before the text, and lines shown with ' and "."""
+    from tests.seal.pdf.pdfs import content_pdf
+
+    stream = (
+        b"0.9 g 60 690 200 20 re f 0 g BT /F1 10 Tf 72 700 Td (after fill) Tj ET "
+        b"0 0 1 1 re f* BT /F1 10 Tf 12 TL 72 600 Td (first) ' 1 0 (second) \" ET"
+    )
+    pdf = content_pdf([[stream]], page_fonts=[["/F1"]])
+    text = page_text(_reader(pdf), 0)
+    assert "after fill" in text and "first" in text and "second" in text
+    hit = find_keyword(_reader(pdf), "after fill", [0])
+    assert hit is not None and hit[0] == 0
+    assert hit[1][0] == pytest.approx(72 + 10 * COURIER * len("after fill") / 2)
+    # ' moves to the next line (TL 12) before showing; " sets word and char spacing too
+    first = find_keyword(_reader(pdf), "first", [0])
+    second = find_keyword(_reader(pdf), "second", [0])
+    assert first is not None and second is not None
+    assert first[1][1] == pytest.approx(second[1][1] + 12, abs=0.01)
+    assert first[1][1] < 600
+
+
+def _font_pdf(*, indirect: bool) -> bytes:
+    """One page in a TrueType font whose /Widths, /FontDescriptor and form /Resources are given
+    directly or, as most PDF writers do, as indirect objects."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.generic import pdf_name
+    from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+
+    from tests.seal.pdf.pdfs import A4, pdf_dict_of
+
+    w = PdfFileWriter()
+
+    def maybe(obj: generic.PdfObject) -> generic.PdfObject:
+        return w.add_object(obj) if indirect else obj
+
+    widths = generic.ArrayObject([generic.NumberObject(400 + 10 * k) for k in range(95)])
+    font = w.add_object(
+        pdf_dict_of(
+            Type="/Font",
+            Subtype="/TrueType",
+            BaseFont="/Demo",
+            FirstChar=generic.NumberObject(32),
+            Widths=maybe(widths),
+            FontDescriptor=maybe(
+                pdf_dict_of(Type="/FontDescriptor", MissingWidth=generic.NumberObject(333))
+            ),
+            Encoding="/WinAnsiEncoding",
+        )
+    )
+    resources = pdf_dict_of(Font=generic.DictionaryObject({pdf_name("/F1"): font}))
+    form = generic.StreamObject(
+        pdf_dict_of(
+            Type="/XObject",
+            Subtype="/Form",
+            BBox=generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 600, 900)]),
+            Resources=maybe(resources),
+        ),
+        stream_data=b"BT /F1 10 Tf 300 100 Td (in the form) Tj ET",
+    )
+    page = b"BT /F1 10 Tf 72 700 Td (Bidder seal here) Tj ET /Fm0 Do"
+    w.insert_page(
+        PageObject(
+            contents=w.add_object(generic.StreamObject(stream_data=page)),
+            media_box=A4,
+            resources=pdf_dict_of(
+                Font=generic.DictionaryObject({pdf_name("/F1"): font}),
+                XObject=generic.DictionaryObject({pdf_name("/Fm0"): w.add_object(form)}),
+            ),
+        )
+    )
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def test_fonts_and_resources_given_as_indirect_objects() -> None:
+    direct, indirect = _font_pdf(indirect=False), _font_pdf(indirect=True)
+    for pdf in (direct, indirect):
+        assert "in the form" in page_text(_reader(pdf), 0)
+    here = find_keyword(_reader(indirect), "seal here", [0])
+    assert here == find_keyword(_reader(direct), "seal here", [0])
+    # the widths were read: "Bidder " is 7 glyphs of 400 + 10 * (code - 32) / 1000 em
+    advance = sum(400 + 10 * (ord(c) - 32) for c in "Bidder ") / 1000 * 10
+    width = sum(400 + 10 * (ord(c) - 32) for c in "seal here") / 1000 * 10
+    assert here is not None and here[1][0] == pytest.approx(72 + advance + width / 2)
+    form = find_keyword(_reader(indirect), "in the form", [0])
+    assert form == find_keyword(_reader(direct), "in the form", [0]) and form is not None
