@@ -30,7 +30,9 @@ as bytes; the seal is 42 mm wide, centred on the keyword's position on the last 
   (pages 1 to n-1 are ruled out by their fonts, which have no glyph for 盖 or 章, page n's text
   is read) and with `Placement.at_keyword("Clause n.40:")` (a Courier line of the last page:
   every page's text is read) (RSA only, the scan does not depend on the key), and with
-  `paging=PagingSeal()` (slices on all pages; no pyhanko equivalent, reported absolute). SM2:
+  `paging=PagingSeal()` (slices on all pages; no pyhanko equivalent, reported absolute), and
+  with the same seal as an SVG picture (drawn as a form XObject; `render_svg` keeps the last
+  renderings, so this is a batch's steady state; the uncached rendering is its own row). SM2:
   ours only (pyhanko cannot sign SM2), next to the raw key operations.
 
 Verification, of one file per algorithm: ours stamped with the seal ID of a seal record (B-B):
@@ -121,6 +123,7 @@ from seal.pdf import (  # noqa: E402
 from seal.pdf.document import open_reader  # noqa: E402
 from seal.pdf.picture import SealPicture  # noqa: E402
 from seal.pdf.placement import resolve  # noqa: E402
+from seal.pdf.svg import render_svg  # noqa: E402
 from seal.records import service  # noqa: E402
 from seal.records.directory import EntityFacts  # noqa: E402
 from seal.records.making import sign_draft  # noqa: E402
@@ -263,6 +266,30 @@ def seal_png(side: int = 400) -> bytes:
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def seal_svg() -> bytes:
+    """The same seal as vector graphics: ring, star and 14 outlined "characters" as paths."""
+    c, r = 200, 64
+    star = " ".join(
+        f"{c + (r if k % 2 == 0 else r * 0.4) * math.sin(k * math.pi / 5):.2f},"
+        f"{c - (r if k % 2 == 0 else r * 0.4) * math.cos(k * math.pi / 5):.2f}"
+        for k in range(10)
+    )
+    glyphs = []
+    for k in range(14):
+        a = math.pi * (0.8 + 1.4 * k / 13)
+        x, y = c + 144 * math.cos(a), c + 144 * math.sin(a)
+        glyphs.append(
+            f'<path d="M{x - 9:.2f} {y - 9:.2f} h18 v18 h-18 z M{x - 4:.2f} {y - 4:.2f} '
+            f'h8 v8 h-8 z" fill-rule="evenodd"/>'
+        )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="42mm" height="42mm" '
+        'viewBox="0 0 400 400"><g fill="#dc141e">'
+        '<circle cx="200" cy="200" r="184" fill="none" stroke="#dc141e" stroke-width="16"/>'
+        f'<polygon points="{star}"/>{"".join(glyphs)}</g></svg>'
+    ).encode()
 
 
 def latin_keyword(pages: int) -> str:
@@ -525,13 +552,16 @@ def _measure_all(
                 pdf,
                 signer=ours_signers[alg],
                 placement=kw.get("placement", at),
-                picture=png,
+                picture=kw.get("picture", png),
                 level=Level.B_B,
                 paging=kw.get("paging"),
                 seal_id=seal_ids[alg],
             )
 
         return fn
+
+    svg = seal_svg()
+    check(verify_pdf(ours("rsa", picture=svg)()).all_ok, "rsa: an SVG seal verifies")
 
     # checks, and the files to verify
     stamped: dict[str, bytes] = {}
@@ -611,6 +641,15 @@ def _measure_all(
             )  # fmt: skip
         group.append(("ours_paging", "ours stamp_pdf, Placement.at + PagingSeal()",
                       ours(alg, paging=PagingSeal())))  # fmt: skip
+        if alg == "rsa":
+            group.append(
+                ("ours_svg", "ours stamp_pdf, SVG picture (rendering cached)",
+                 ours(alg, picture=svg))
+            )  # fmt: skip
+            group.append(
+                ("svg_render", "SVG check + render to a PDF page (uncached, per seal)",
+                 lambda: render_svg.__wrapped__(svg))
+            )  # fmt: skip
         rows += measure(f"stamp {alg}", group, secs, quiet)
 
     for alg in ALGS:
@@ -652,7 +691,7 @@ def _ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
         stock = _find(rows, st, "pyhanko_stock")
         vref = _find(rows, ve, "pyhanko")
         assert ref and stock and vref
-        for key in ("ours", "ours_keyword", "ours_keyword_text", "ours_paging"):
+        for key in ("ours", "ours_keyword", "ours_keyword_text", "ours_paging", "ours_svg"):
             r = _find(rows, st, key)
             if r:
                 out[f"{alg}_{key}_over_pyhanko"] = round(r["per_s"] / ref["per_s"], 2)

@@ -90,9 +90,11 @@ def seal_style(image: SealImage) -> StaticStampStyle:
         background=image,
         border_width=0,
         background_opacity=1.0,
+        # stretched to the box, the picture fills it: aligning at the start is the same place,
+        # and spares pyhanko's "too wide" warning when scaling is a float's last bit over
         background_layout=layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MID,
-            y_align=layout.AxisAlignment.ALIGN_MID,
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
             margins=layout.Margins(0, 0, 0, 0),
             inner_content_scaling=layout.InnerScaling.STRETCH_TO_FIT,
         ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
 import re
 import socket
@@ -686,3 +687,24 @@ def test_the_check_raises_only_typed_errors(data: bytes | list[str]) -> None:
         sniff_picture(raw)
     except SealRefused as exc:
         assert exc.code in ("invalid_picture", "picture_too_large")
+
+
+def test_stamping_an_svg_logs_no_layout_warning(
+    pdf_pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 42 mm seal box is 119 whole points; the SVG scaled into it may come out a float's last
+    bit wider. Nothing about that may reach the service's log on every stamp."""
+    caplog.set_level(logging.WARNING)
+    square = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="42mm" height="42mm" '
+        b'viewBox="0 0 400 400">' + DOT.encode() + b"</svg>"
+    )
+    for picture in (square, SEAL_SVG):
+        for size in (42, 40, 38.5):
+            stamp_pdf(
+                make_pdf(1),
+                signer=pdf_pki.rsa.signer(),
+                placement=Placement.at(1, 100, 100, size_mm=size),
+                picture=picture,
+            )
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
