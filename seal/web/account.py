@@ -32,12 +32,10 @@ from .page_kit import (
     _,
     current_pages,
     field_label,
-    number,
     picture_response,
-    read_certificates,
-    read_upload,
     refusal_text,
     render,
+    seal_request,
     status_label,
 )
 
@@ -153,17 +151,7 @@ def account_seals() -> Any:
     if not member.admin:
         return refused(None, _("Only the entity's administrators can request seals."), 403)
     try:
-        width = number(values, "width")
-        height = number(values, "height")
-        valid_days = number(values, "valid_days")
-        picture = (
-            read_upload(picture_upload, MAX_PICTURE_BYTES)
-            if picture_upload and picture_upload.filename
-            else b""
-        )
-        if len(cert_uploads) > MAX_CERTIFICATES:
-            raise FormRefused("cert", _("At most %(n)s certificates per seal.", n=MAX_CERTIFICATES))
-        leaves, chain = read_certificates(cert_uploads)
+        req = seal_request(member.entity_id, values, picture_upload, cert_uploads)
     except FormRefused as exc:
         return refused(exc.field, exc.message)
     try:
@@ -171,17 +159,7 @@ def account_seals() -> Any:
             pages.sessions,
             pages.directory,
             pages.checker,
-            service.SealRequest(
-                entity_id=member.entity_id,
-                seal_type=values["type"],
-                name=values["name"],
-                picture=picture,
-                certificates=leaves,
-                intermediates=chain,
-                width_mm=width,
-                height_mm=height,
-                valid_days=valid_days,
-            ),
+            req,
             actor=member.username,
         )
     except SealRefused as exc:

@@ -20,9 +20,10 @@ from cert_interop.errors import CertInteropError
 from cert_interop.x509 import Certificate, parse_certificate
 
 from ..errors import SealError
-from ..records.checks import SEAL_TYPES
+from ..records.checks import MAX_CERTIFICATES, SEAL_TYPES
 from ..records.directory import EntityDirectory
-from ..records.service import CertificateChecker, SealMaker, SealSigner
+from ..records.pictures import MAX_PICTURE_BYTES
+from ..records.service import CertificateChecker, SealMaker, SealRequest, SealSigner
 
 EXTENSION = "huren.seal_pages"
 PAGE_SIZE = 20
@@ -302,3 +303,31 @@ def picture_response(data: bytes, kind: str) -> Response:
         response.headers["Content-Security-Policy"] = SVG_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def seal_request(
+    entity_id: str,
+    values: dict[str, str],
+    picture: FileStorage | None,
+    certs: Sequence[FileStorage],
+) -> SealRequest:
+    """The seal fields of the making form or the request form as the service's request;
+    `FormRefused` for what the service never sees (numbers that are not, files too large)."""
+    width = number(values, "width")
+    height = number(values, "height")
+    valid_days = number(values, "valid_days")
+    data = read_upload(picture, MAX_PICTURE_BYTES) if picture and picture.filename else b""
+    if len(certs) > MAX_CERTIFICATES:
+        raise FormRefused("cert", _("At most %(n)s certificates per seal.", n=MAX_CERTIFICATES))
+    leaves, chain = read_certificates(certs)
+    return SealRequest(
+        entity_id=entity_id,
+        seal_type=values["type"],
+        name=values["name"],
+        picture=data,
+        certificates=leaves,
+        intermediates=chain,
+        width_mm=width,
+        height_mm=height,
+        valid_days=valid_days,
+    )

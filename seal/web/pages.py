@@ -44,12 +44,10 @@ from .page_kit import (
     current_pages,
     field_label,
     here,
-    number,
     picture_response,
-    read_certificates,
-    read_upload,
     refusal_text,
     render,
+    seal_request,
     status_label,
     type_label,
 )
@@ -227,17 +225,7 @@ def new_seal() -> Any:
     except MakerUnavailable as exc:
         return refused(None, refusal_text(exc), 503)
     try:
-        width = number(values, "width")
-        height = number(values, "height")
-        valid_days = number(values, "valid_days")
-        picture = (
-            read_upload(picture_upload, MAX_PICTURE_BYTES)
-            if picture_upload and picture_upload.filename
-            else b""
-        )
-        if len(cert_uploads) > MAX_CERTIFICATES:
-            raise FormRefused("cert", _("At most %(n)s certificates per seal.", n=MAX_CERTIFICATES))
-        leaves, chain = read_certificates(cert_uploads)
+        req = seal_request(values["entity"].strip()[:36], values, picture_upload, cert_uploads)
     except FormRefused as exc:
         return refused(exc.field, exc.message)
     try:
@@ -247,17 +235,7 @@ def new_seal() -> Any:
             pages.checker,
             maker,
             pages.sign_seal,
-            service.SealRequest(
-                entity_id=values["entity"].strip()[:36],
-                seal_type=values["type"],
-                name=values["name"],
-                picture=picture,
-                certificates=leaves,
-                intermediates=chain,
-                width_mm=width,
-                height_mm=height,
-                valid_days=valid_days,
-            ),
+            req,
             actor=user,
             activate=bool(values.get("activate")),
         )

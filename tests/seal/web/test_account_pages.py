@@ -128,6 +128,7 @@ def test_request_made_by_an_operator_end_to_end(
     assert (
         'data-status="active"' in mine and 'id="validity"' in mine and 'id="withdraw"' not in mine
     )
+    assert OPERATOR not in mine  # operators' login names stay on the operators' pages
 
 
 def test_rejected_with_a_reason_the_requester_reads(
