@@ -32,6 +32,7 @@ from .page_kit import (
     _,
     current_pages,
     field_label,
+    message,
     picture_response,
     refusal_text,
     render,
@@ -65,13 +66,7 @@ def _member(back: str) -> tuple[SealMember | None, Any]:
 
 
 def _message(status: int, title: str, text: str, *, back: str | None = None) -> tuple[str, int]:
-    return render(
-        "seal_operator_message.html",
-        status,
-        title=title,
-        text=text,
-        back=back or url_for("seal_pages.account_seals"),
-    )
+    return message(status, title, text, back or url_for("seal_pages.account_seals"))
 
 
 def _missing(seal_id: str) -> tuple[str, int]:

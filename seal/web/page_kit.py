@@ -331,3 +331,8 @@ def seal_request(
         height_mm=height,
         valid_days=valid_days,
     )
+
+
+def message(status: int, title: str, text: str, back: str) -> tuple[str, int]:
+    """A page that only says something (a refusal, a missing seal) and links back."""
+    return render("seal_operator_message.html", status, title=title, text=text, back=back)

@@ -44,6 +44,7 @@ from .page_kit import (
     current_pages,
     field_label,
     here,
+    message,
     picture_response,
     refusal_text,
     render,
@@ -77,13 +78,7 @@ def _operator(back: str) -> tuple[str | None, Any]:
 
 
 def _message(status: int, title: str, text: str, *, back: str | None = None) -> tuple[str, int]:
-    return render(
-        "seal_operator_message.html",
-        status,
-        title=title,
-        text=text,
-        back=back or url_for("seal_pages.seals"),
-    )
+    return message(status, title, text, back or url_for("seal_pages.seals"))
 
 
 def _missing(seal_id: str) -> tuple[str, int]:
