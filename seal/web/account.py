@@ -30,6 +30,7 @@ from .page_kit import (
     Refusal,
     SealMember,
     _,
+    admitted,
     current_pages,
     field_label,
     message,
@@ -48,20 +49,15 @@ MAX_LISTED = 200
 
 def _member(back: str) -> tuple[SealMember | None, Any]:
     """The signed-in member, or None and the response to send instead."""
-    access = current_pages().access
-    member = access.member()
-    if member is not None:
-        return member, None
-    if not access.signed_in():
-        return None, access.sign_in(back)
-    return None, _message(
-        403,
+    return admitted(
+        current_pages().access.member(),
+        back,
         _("No market entity"),
         _(
             "Your account does not act for a market entity. Register your entity, or ask its "
             "administrator to add you, on the entity page."
         ),
-        back="/account/entity",
+        "/account/entity",
     )
 
 

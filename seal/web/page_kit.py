@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from asn1crypto import pem as _pem
 from flask import Response, current_app, render_template, request
@@ -24,6 +24,8 @@ from ..records.checks import MAX_CERTIFICATES, SEAL_TYPES
 from ..records.directory import EntityDirectory
 from ..records.pictures import MAX_PICTURE_BYTES
 from ..records.service import CertificateChecker, SealMaker, SealRequest, SealSigner
+
+_Who = TypeVar("_Who")
 
 EXTENSION = "huren.seal_pages"
 PAGE_SIZE = 20
@@ -336,3 +338,16 @@ def seal_request(
 def message(status: int, title: str, text: str, back: str) -> tuple[str, int]:
     """A page that only says something (a refusal, a missing seal) and links back."""
     return render("seal_operator_message.html", status, title=title, text=text, back=back)
+
+
+def admitted(
+    who: _Who | None, back: str, title: str, text: str, home: str
+) -> tuple[_Who | None, Any]:
+    """``(who, None)`` when someone qualifies for the page; otherwise None and the response:
+    signing in (and coming back to ``back``) when nobody is signed in, else a 403 page."""
+    if who:
+        return who, None
+    access = current_pages().access
+    if not access.signed_in():
+        return None, access.sign_in(back)
+    return None, message(403, title, text, home)

@@ -41,6 +41,7 @@ from .page_kit import (
     SealPages,
     _,
     action_label,
+    admitted,
     current_pages,
     field_label,
     here,
@@ -63,17 +64,12 @@ FORM_FIELDS = ("entity", "type", "name", "width", "height", "valid_days")
 
 def _operator(back: str) -> tuple[str | None, Any]:
     """The signed-in operator's username, or None and the response to send instead."""
-    access = current_pages().access
-    username = access.operator()
-    if username:
-        return username, None
-    if not access.signed_in():
-        return None, access.sign_in(back)
-    return None, _message(
-        403,
+    return admitted(
+        current_pages().access.operator(),
+        back,
         _("Operators only"),
         _("These pages are for platform operators; your account does not have the operator role."),
-        back="/",
+        "/",
     )
 
 
